@@ -1,0 +1,3 @@
+from namel3ss_lsp.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,57 @@
+"""The `namel3ss-lsp` command: the language server (stdio by default) and `check`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from namel3ss_lsp import __version__
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="namel3ss-lsp",
+        description="Language server for Namel3ss .ai files (stdio unless --tcp), and a checker.",
+    )
+    parser.add_argument("--version", action="version", version=f"namel3ss-lsp {__version__}")
+    parser.add_argument("--tcp", action="store_true", help="serve over TCP instead of stdio")
+    parser.add_argument("--host", default="127.0.0.1", help="TCP host (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=2087, help="TCP port (default 2087)")
+    parser.add_argument(
+        "--log-level",
+        default="WARNING",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="level of the log written to stderr",
+    )
+    commands = parser.add_subparsers(dest="command")
+    check = commands.add_parser("check", help="check .ai files and folders, print diagnostics")
+    check.add_argument("paths", nargs="+", metavar="PATH", help="files, or folders searched for *.ai")
+    check.add_argument(
+        "--offline", action="store_true", help="make no network calls (no Ollama model checks)"
+    )
+    check.add_argument("--format", choices=["text", "json"], default="text")
+    check.add_argument(
+        "--base-url", default=None, help="Ollama server for declarations that name none"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exit_.code or 0)
+    if args.command == "check":
+        from namel3ss_lsp.check import run_check
+
+        return run_check(args.paths, offline=args.offline, output_format=args.format, base_url=args.base_url)
+    from namel3ss_lsp.lsp.server import serve
+
+    serve(tcp=args.tcp, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
