@@ -1,0 +1,128 @@
+"""The model view: `ai model` and `llm` declarations read into `ModelDecl`s."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from namel3ss_lsp.language.schema import LOCAL_PROVIDERS
+from namel3ss_lsp.language.tree import Atom, Declaration, Entry, Ref
+from namel3ss_lsp.language.types import Range
+
+# Top-level keys of an `llm` that are not generation options (the rest are, flat).
+_NOT_OPTIONS = frozenset({
+    "provider", "model", "config", "deployment_config", "description", "extends", "local_model_path",
+    "metadata", "system_prompt", "system", "api_key", "timeout", "stream", "max_retries",
+})
+
+
+@dataclass(eq=False)
+class ModelDecl:
+    kind: str  # "ai model" | "llm"
+    name: str | None
+    name_range: Range | None
+    range: Range
+    decl: Declaration
+    provider: str | None = None  # lowercased, unquoted; inherited through `extends` when absent
+    provider_range: Range | None = None
+    model: str | None = None
+    model_range: Range | None = None  # the id text only, without quotes
+    config: dict[str, Entry] = field(default_factory=dict)
+    deployment_config: dict[str, Entry] = field(default_factory=dict)
+    description: str | None = None
+    entries: dict[str, Entry] = field(default_factory=dict)  # top-level keys (last one wins)
+    extends: str | None = None
+
+    @property
+    def is_local(self) -> bool:
+        return self.provider in LOCAL_PROVIDERS
+
+    @property
+    def is_ollama(self) -> bool:
+        return self.provider == "ollama"
+
+    @property
+    def model_entry(self) -> Entry | None:
+        return self.entries.get("model")
+
+    def options(self) -> dict[str, object]:
+        """Plain values of `config`; for `llm`, also the flat option keys next to provider/model."""
+        out: dict[str, object] = {}
+        if self.kind == "llm":
+            out.update({k: e.value for k, e in self.entries.items() if k not in _NOT_OPTIONS})
+        out.update({k: e.value for k, e in self.config.items()})
+        return out
+
+    def deployment_options(self) -> dict[str, object]:
+        return {k: e.value for k, e in self.deployment_config.items()}
+
+
+def _as_text(value: object) -> str | None:
+    if isinstance(value, str):  # str, Ref and Expr alike
+        return str(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _last_by_key(entries) -> dict[str, Entry]:
+    return {e.key: e for e in entries}
+
+
+def model_from_declaration(decl: Declaration) -> ModelDecl:
+    entries = _last_by_key(decl.entries)
+    md = ModelDecl(decl.keyword, decl.name, decl.name_range, decl.range, decl, entries=entries)
+    provider = entries.get("provider")
+    if provider is not None:
+        text = _as_text(provider.value)
+        if text is not None:
+            md.provider = text.strip().lower()
+            atom = provider.value_node.single if provider.value_node else None
+            md.provider_range = atom.inner_range if isinstance(atom, Atom) else provider.value_range
+    model = entries.get("model")
+    if model is not None and model.value_node is not None:
+        atom = model.value_node.single
+        if isinstance(atom, Atom) and atom.kind in ("word", "string", "number", "path"):
+            md.model = str(atom.value) if atom.kind != "word" else atom.text
+            md.model_range = atom.inner_range
+        else:
+            md.model = _as_text(model.value)
+            md.model_range = model.value_range
+    for section in ("config", "deployment_config"):
+        entry = entries.get(section)
+        if entry is not None and entry.map is not None:
+            setattr(md, section, _last_by_key(entry.map.entries))
+    description = entries.get("description")
+    if description is not None:
+        md.description = _as_text(description.value)
+    extends = entries.get("extends")
+    if extends is not None:
+        md.extends = _as_text(extends.value)
+    return md
+
+
+def extract_models(declarations: list[Declaration]) -> list[ModelDecl]:
+    """Every `ai model` / `llm` declaration with a body, top-level or nested (inside `app`), in order."""
+    found = [d for d in declarations if d.body is not None and d.keywords and d.keyword in ("ai model", "llm")]
+    found.sort(key=lambda d: d.start)
+    models = [model_from_declaration(d) for d in found]
+    _inherit_providers(models)
+    return models
+
+
+def _inherit_providers(models: list[ModelDecl]) -> None:
+    """`extends: base` without its own provider takes the base's provider (chains, no cycles)."""
+    by_name = {m.name: m for m in models if m.name}
+    for m in models:
+        seen = {id(m)}
+        base = m
+        while m.provider is None and base.extends and base.extends in by_name:
+            base = by_name[base.extends]
+            if id(base) in seen:
+                break
+            seen.add(id(base))
+            if base.provider is not None:
+                m.provider = base.provider
+
+
+def is_reference(value: object) -> bool:
+    return isinstance(value, Ref)

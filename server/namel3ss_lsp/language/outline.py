@@ -1,0 +1,92 @@
+"""Outline (document symbols) and folding ranges, as plain data for the LSP layer."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from namel3ss_lsp.language.analysis import Analysis
+from namel3ss_lsp.language.tree import Declaration
+from namel3ss_lsp.language.types import Range
+
+# LSP SymbolKind numbers, by declaration keyword.
+_KINDS = {
+    "app": 2, "module": 2, "import": 2, "use": 2,  # Module
+    "page": 3, "graph": 3, "workflow": 3, "planning_workflow": 3, "chain": 3, "planner": 3,  # Namespace
+    "ai model": 5, "llm": 5, "model": 5, "agent": 5,  # Class
+    "endpoint": 12, "api": 12, "tool": 12, "fn": 12, "step": 12, "action": 12,  # Function
+    "prompt": 15, "template": 15,  # String
+    "dataset": 18, "index": 18, "memory": 18, "rag_pipeline": 18, "knowledge": 18,  # Array
+}
+_DEFAULT_KIND = 13  # Variable
+_COMMENT_LINE = re.compile(r"[ \t]*#")
+
+
+@dataclass
+class Symbol:
+    name: str
+    kind: str  # the declaration keyword ("ai model", "page", ...), or "legacy" for colon blocks
+    lsp_kind: int  # LSP SymbolKind
+    range: Range
+    selection_range: Range
+    detail: str = ""
+    children: list["Symbol"] = field(default_factory=list)
+
+
+def _symbol(decl: Declaration) -> Symbol:
+    name = decl.name if decl.name is not None else decl.keyword or decl.source.split("\n", 1)[0][:40]
+    detail = decl.keyword
+    model = decl.get("model") if decl.keyword in ("ai model", "llm") else None
+    if model is not None and isinstance(model.value, str):
+        detail = f"{decl.keyword} · {model.value}"
+    return Symbol(name, decl.keyword, _KINDS.get(decl.keyword, _DEFAULT_KIND), decl.range, decl.selection_range, detail)
+
+
+def symbols(analysis: Analysis) -> list[Symbol]:
+    """Top-level declarations, with nested named declarations that have a body as children."""
+    roots: list[Symbol] = []
+    # (declaration, list to append its symbol to); iterative, so deep nesting cannot recurse.
+    todo = [(item, roots) for item in reversed(analysis.module.items) if isinstance(item, Declaration)]
+    while todo:
+        decl, target = todo.pop()
+        if not decl.keywords:
+            continue
+        sym = _symbol(decl)
+        target.append(sym)
+        if decl.body is not None:
+            nested = [d for d in decl.body.declarations if d.body is not None and d.keywords]
+            todo.extend((d, sym.children) for d in reversed(nested))
+    index = analysis.line_index
+    for start, end in analysis.module.legacy:
+        header = analysis.text[start:end].split("\n", 1)[0].strip().rstrip(":")
+        rng = index.range(start, end)
+        line_range = index.range(start, start + len(analysis.text[start:end].split("\n", 1)[0]))
+        roots.append(Symbol(header[:60], "legacy", _KINDS.get(header.split(" ", 1)[0], _DEFAULT_KIND), rng, line_range, "indentation block"))
+    roots.sort(key=lambda s: s.range.start)
+    return roots
+
+
+def folding_ranges(analysis: Analysis) -> list[tuple[int, int, str]]:
+    """(start_line, end_line, kind) with kind "region" (blocks) or "comment" (runs of # lines)."""
+    index = analysis.line_index
+    out: list[tuple[int, int, str]] = []
+    for node in analysis.maps:
+        start = index.line_of(node.start)
+        end = index.line_of(max(node.start, node.end - 1))
+        if end > start:
+            out.append((start, end - 1 if end - 1 > start else end, "region"))
+    for start, end in analysis.module.legacy:
+        first, last = index.line_of(start), index.line_of(max(start, end - 1))
+        if last > first:
+            out.append((first, last, "region"))
+    run_start = None
+    for line in range(index.line_count + 1):
+        is_comment = line < index.line_count and bool(_COMMENT_LINE.match(analysis.text, index.line_starts[line]))
+        if is_comment and run_start is None:
+            run_start = line
+        elif not is_comment and run_start is not None:
+            if line - 1 > run_start:
+                out.append((run_start, line - 1, "comment"))
+            run_start = None
+    out.sort()
+    return out

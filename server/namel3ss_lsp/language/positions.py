@@ -1,0 +1,81 @@
+"""Offsets <-> LSP positions (0-based line, UTF-16 code units).
+
+Python strings index code points; LSP counts UTF-16 code units, so an emoji (one code point outside
+the BMP) is two units. Only lines with non-ASCII text pay for the conversion.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from itertools import accumulate
+
+from namel3ss_lsp.language.types import Position, Range
+
+
+def _utf16_len(s: str) -> int:
+    if s.isascii():
+        return len(s)
+    return len(s) + sum(1 for ch in s if ord(ch) > 0xFFFF)
+
+
+class LineIndex:
+    """Line starts of one text, for converting offsets and positions both ways."""
+
+    __slots__ = ("text", "line_starts", "ascii")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.ascii = text.isascii()  # then a character is always one UTF-16 unit
+        # Start offset of every line: 0, then one past each "\n".
+        self.line_starts = [0, *accumulate(len(part) + 1 for part in text.split("\n"))][:-1]
+
+    @property
+    def line_count(self) -> int:
+        return len(self.line_starts)
+
+    def line_of(self, offset: int) -> int:
+        return bisect_right(self.line_starts, offset) - 1
+
+    def line_end(self, line: int) -> int:
+        """Offset of the end of the line's text (before "\\r\\n" or "\\n")."""
+        if line + 1 < len(self.line_starts):
+            end = self.line_starts[line + 1] - 1
+        else:
+            end = len(self.text)
+        if end > self.line_starts[line] and self.text[end - 1] == "\r":
+            end -= 1
+        return end
+
+    def line_text(self, line: int) -> str:
+        if not 0 <= line < len(self.line_starts):
+            return ""
+        return self.text[self.line_starts[line] : self.line_end(line)]
+
+    def position(self, offset: int) -> Position:
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect_right(self.line_starts, offset) - 1
+        start = self.line_starts[line]
+        if self.ascii:
+            return Position(line, offset - start)
+        return Position(line, _utf16_len(self.text[start:offset]))
+
+    def range(self, start: int, end: int) -> Range:
+        return Range(self.position(start), self.position(end))
+
+    def offset(self, position: Position) -> int:
+        """Offset of a position; characters past the end of the line clamp to it."""
+        if position.line < 0:
+            return 0
+        if position.line >= len(self.line_starts):
+            return len(self.text)
+        start = self.line_starts[position.line]
+        end = self.line_end(position.line)
+        line = self.text[start:end]
+        if line.isascii():
+            return start + min(max(position.character, 0), len(line))
+        units = 0
+        for i, ch in enumerate(line):
+            if units >= position.character:
+                return start + i
+            units += 2 if ord(ch) > 0xFFFF else 1
+        return end

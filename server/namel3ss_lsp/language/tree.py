@@ -1,0 +1,356 @@
+"""The syntax tree: plain classes holding offsets, with LSP ranges computed on demand.
+
+Every node keeps `start`/`end` offsets into the original text and a reference to its `Doc`, so
+ranges (0-based line, UTF-16 character) cost nothing until somebody asks. Python values of maps
+and lists are built bottom-up while the parser reduces, so nothing here recurses, however deep
+the nesting.
+
+    Module.items      Entry (`key: value`) | Declaration (`kw name tail { ... }`)
+    Declaration.body  Map | None            Map.items  Entry | Declaration
+    Entry.value_node  Value (parts: Atom | Map | ListNode | Group)
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Iterator
+
+from namel3ss_lsp.language.positions import LineIndex
+from namel3ss_lsp.language.types import Range
+
+
+class Ref(str):
+    """A bare identifier or dotted reference used as a value (`ollama`, `env.KEY`, `llama3:8b`)."""
+
+    __slots__ = ()
+
+
+class Expr(str):
+    """A compound value kept as its source text (`list[object] = []`, `uuid(primary_key=true)`)."""
+
+    __slots__ = ()
+
+
+class Doc:
+    """The original text and its line index, shared by every node of one analysis."""
+
+    __slots__ = ("text", "index")
+
+    def __init__(self, text: str, index: LineIndex | None = None) -> None:
+        self.text = text
+        self.index = index or LineIndex(text)
+
+
+class Node:
+    __slots__ = ("start", "end", "doc")
+
+    def __init__(self, start: int, end: int, doc: Doc) -> None:
+        self.start = start
+        self.end = end
+        self.doc = doc
+
+    @property
+    def range(self) -> Range:
+        return self.doc.index.range(self.start, self.end)
+
+    @property
+    def source(self) -> str:
+        return self.doc.text[self.start : self.end]
+
+    def __repr__(self) -> str:  # shallow on purpose: a deep repr would recurse
+        return f"<{type(self).__name__} {self.start}:{self.end}>"
+
+
+class Atom(Node):
+    """One token used as a value or header part: word, string, triple, block, number or path."""
+
+    __slots__ = ("kind", "text", "value")
+
+    def __init__(self, kind: str, text: str, value: object, start: int, end: int, doc: Doc) -> None:
+        super().__init__(start, end, doc)
+        self.kind = kind
+        self.text = text
+        self.value = value
+
+    @property
+    def inner_range(self) -> Range:
+        """The range of the text without quotes (what an editor should underline for a string)."""
+        if self.kind == "string" and self.end - self.start >= 2:
+            return self.doc.index.range(self.start + 1, self.end - 1)
+        return self.range
+
+
+class Map(Node):
+    """`{ ... }`: a declaration body or a map value; items in source order."""
+
+    __slots__ = ("items", "closed", "partial")
+
+    def __init__(self, items: list, start: int, end: int, doc: Doc, closed: bool = True, partial: bool = False) -> None:
+        super().__init__(start, end, doc)
+        self.items = items
+        self.closed = closed
+        # Rebuilt after a syntax error: some entries may be missing, so "missing key" checks skip it.
+        self.partial = partial
+
+    @property
+    def entries(self) -> list[Entry]:
+        return [item for item in self.items if isinstance(item, Entry)]
+
+    @property
+    def declarations(self) -> list[Declaration]:
+        return [item for item in self.items if isinstance(item, Declaration)]
+
+    def get(self, key: str) -> Entry | None:
+        """The last entry with this key (the one that wins), or None."""
+        found = None
+        for item in self.items:
+            if isinstance(item, Entry) and item.key == key:
+                found = item
+        return found
+
+    @property
+    def value(self) -> dict:
+        return {e.key: e.value for e in self.items if isinstance(e, Entry)}
+
+
+class ListNode(Node):
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[Value], start: int, end: int, doc: Doc) -> None:
+        super().__init__(start, end, doc)
+        self.items = items
+
+    @property
+    def value(self) -> list:
+        return [v.value for v in self.items]
+
+
+class Group(ListNode):
+    """`( ... )`: call arguments or a header's option group."""
+
+    __slots__ = ()
+
+
+class Value(Node):
+    """A value: one part (`0.7`, `"x"`, `{...}`), or several (`str = "x"`, `uuid(pk=true)`)."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: list, start: int, end: int, doc: Doc) -> None:
+        super().__init__(start, end, doc)
+        self.parts = parts
+
+    @property
+    def single(self):
+        """The only part, or None for compound values."""
+        return self.parts[0] if len(self.parts) == 1 else None
+
+    @property
+    def value(self) -> object:
+        if len(self.parts) == 1:
+            return self.parts[0].value
+        return Expr(self.source)
+
+    @property
+    def map(self) -> Map | None:
+        part = self.single
+        return part if isinstance(part, Map) else None
+
+
+class Entry(Node):
+    """`key: value`. `value` is the plain Python value; `value_node` keeps the ranges."""
+
+    __slots__ = ("key", "key_start", "key_end", "value_node")
+
+    def __init__(self, key: str, key_start: int, key_end: int, value_node: Value | None, start: int, end: int, doc: Doc) -> None:
+        super().__init__(start, end, doc)
+        self.key = key
+        self.key_start = key_start
+        self.key_end = key_end
+        self.value_node = value_node
+
+    @property
+    def key_range(self) -> Range:
+        return self.doc.index.range(self.key_start, self.key_end)
+
+    @property
+    def value(self) -> object:
+        return None if self.value_node is None else self.value_node.value
+
+    @property
+    def value_range(self) -> Range | None:
+        return None if self.value_node is None else self.value_node.range
+
+    @property
+    def map(self) -> Map | None:
+        return None if self.value_node is None else self.value_node.map
+
+
+class Declaration(Node):
+    """A header (`ai model chat`, `page "Home" at "/"`, `show text "Hi"`) with an optional body."""
+
+    __slots__ = ("parts", "body", "keywords", "name", "name_start", "name_end", "tail")
+
+    def __init__(self, parts: list, body: Map | None, start: int, end: int, doc: Doc) -> None:
+        super().__init__(start, end, doc)
+        self.parts = parts
+        self.body = body
+        self.keywords, self.name, self.name_start, self.name_end, self.tail = _read_header(parts)
+
+    @property
+    def keyword(self) -> str:
+        """The keywords joined: "ai model", "llm", "page"."""
+        return " ".join(self.keywords)
+
+    @property
+    def name_range(self) -> Range | None:
+        if self.name is None:
+            return None
+        return self.doc.index.range(self.name_start, self.name_end)
+
+    @property
+    def selection_range(self) -> Range:
+        """The name if there is one, else the keywords: what an outline highlights."""
+        if self.name is not None:
+            return self.name_range
+        if self.parts:
+            return self.doc.index.range(self.parts[0].start, self.parts[min(len(self.keywords), len(self.parts)) - 1].end)
+        return self.range
+
+    @property
+    def children(self) -> list:
+        return [] if self.body is None else self.body.items
+
+    @property
+    def entries(self) -> list[Entry]:
+        return [] if self.body is None else self.body.entries
+
+    def get(self, key: str) -> Entry | None:
+        return None if self.body is None else self.body.get(key)
+
+
+class Module(Node):
+    """A whole file: top-level items, and the legacy indentation blocks kept opaque."""
+
+    __slots__ = ("items", "legacy")
+
+    def __init__(self, items: list, legacy: list[tuple[int, int]], doc: Doc) -> None:
+        super().__init__(0, len(doc.text), doc)
+        self.items = items
+        self.legacy = legacy
+
+    @property
+    def declarations(self) -> list[Declaration]:
+        return [item for item in self.items if isinstance(item, Declaration)]
+
+
+_HTTP_VERBS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+
+
+def _read_header(parts: list):
+    """Split header parts into keywords, name and tail (generic: no keyword list is required)."""
+    if not parts or not isinstance(parts[0], Atom) or parts[0].kind != "word":
+        return [], None, 0, 0, list(parts)
+    if len(parts) >= 2 and parts[0].text == "ai" and isinstance(parts[1], Atom) and parts[1].text == "model":
+        nkw = 2
+    else:
+        nkw = 1
+    keywords = [p.text for p in parts[:nkw]]
+    rest = parts[nkw:]
+    if not rest or not isinstance(rest[0], Atom) or rest[0].kind not in ("word", "string", "path"):
+        return keywords, None, 0, 0, rest
+    first = rest[0]
+    # `endpoint GET /api/x` and `endpoint POST "/x"`: the verb and the route together name it.
+    if first.kind == "word" and first.text in _HTTP_VERBS and len(rest) >= 2 and isinstance(rest[1], Atom) and rest[1].kind in ("path", "string"):
+        second = rest[1]
+        return keywords, f"{first.text} {second.value}", first.start, second.end, rest[2:]
+    name = first.value if first.kind == "string" else first.text
+    return keywords, str(name), first.start, first.end, rest[1:]
+
+
+# ---- values of atoms -------------------------------------------------------------------------
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'", "/": "/", "b": "\b", "f": "\f"}
+_WORD_VALUES = {"true": True, "false": False, "True": True, "False": False, "null": None, "none": None, "None": None}
+
+
+def unescape(body: str) -> str:
+    if "\\" not in body:
+        return body
+    out: list[str] = []
+    i = 0
+    n = len(body)
+    while i < n:
+        ch = body[i]
+        if ch == "\\" and i + 1 < n:
+            nxt = body[i + 1]
+            if nxt == "u" and i + 6 <= n:
+                try:
+                    out.append(chr(int(body[i + 2 : i + 6], 16)))
+                    i += 6
+                    continue
+                except ValueError:
+                    pass
+            out.append(_ESCAPES.get(nxt, "\\" + nxt))
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def atom_value(kind: str, text: str, original: str) -> object:
+    """The Python value of a token. `original` is the unmasked source (differs for block strings)."""
+    if kind == "word":
+        if text in _WORD_VALUES:
+            return _WORD_VALUES[text]
+        return Ref(text)
+    if kind == "number":
+        try:
+            if any(c in text for c in ".eE"):
+                return float(text)
+            return int(text)
+        except ValueError:
+            return Ref(text)
+    if kind == "string":
+        return unescape(text[1:-1])
+    if kind == "triple":
+        return text[3:-3]
+    if kind == "block":
+        nl = original.find("\n")
+        return "" if nl == -1 else textwrap.dedent(original[nl + 1 :])
+    return Ref(text)  # path
+
+
+def walk(items: list) -> Iterator:
+    """Every Entry and Declaration under `items`, depth first, without recursion.
+
+    Maps inside entry values and inside lists are visited too (a list of step maps, a config map).
+    """
+    stack = list(reversed(items))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, Declaration):
+            if node.body is not None:
+                stack.extend(reversed(node.body.items))
+            stack.extend(reversed(_maps_in_parts(node.parts)))
+        elif isinstance(node, Entry) and node.value_node is not None:
+            stack.extend(reversed(_maps_in_parts(node.value_node.parts)))
+        elif isinstance(node, Map):
+            stack.extend(reversed(node.items))
+
+
+def _maps_in_parts(parts: list) -> list:
+    """Maps directly in parts, and maps found in lists/groups (iteratively, any depth)."""
+    found: list = []
+    todo = list(parts)
+    while todo:
+        part = todo.pop()
+        if isinstance(part, Map):
+            found.append(part)
+        elif isinstance(part, ListNode):
+            for value in part.items:
+                todo.extend(value.parts)
+    found.sort(key=lambda m: m.start)
+    return found

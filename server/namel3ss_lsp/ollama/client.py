@@ -1,0 +1,417 @@
+"""HTTP access to one Ollama server: a pooled httpx.AsyncClient, timeouts per call kind, tolerant
+parsing, and every failure mapped to OllamaError (shared/ollama-api.md, "client robustness").
+
+Timeouts:
+* metadata (version, tags, show, delete, ps): `request_timeout` for connect and each read, and the
+  same as a total deadline, so a server that trickles bytes cannot hold a caller longer;
+* streams (pull, chat): connect within `request_timeout`, then no total limit but a stall limit:
+  no byte for `stall_timeout` seconds is an error (a model load can take minutes before the first
+  chat byte; a pull of a large model takes hours).
+
+Redirects are not followed (a redirect must not carry a request to a host that was never allowed),
+and proxies from the environment are not used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import re
+import time
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import Any, AsyncIterator, Awaitable, Callable, Union
+
+import httpx
+
+from namel3ss_lsp import __version__, model_names
+
+from . import errors
+from .errors import OllamaError
+from .metrics import record_metric
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"namel3ss-lsp/{__version__} (httpx/{httpx.__version__})"
+DETAIL_KEYS = ("parent_model", "format", "family", "families", "parameter_size", "quantization_level")
+
+
+@dataclass(frozen=True)
+class PullProgress:
+    """Progress of a pull, aggregated over layers: sums of completed/total bytes over digests."""
+
+    status: str
+    completed: int
+    total: int
+    percent: float | None  # None until a layer size is known; monotonic; 100.0 on success
+    digest: str | None = None
+
+
+ProgressCallback = Callable[[PullProgress], Union[None, Awaitable[None]]]
+
+
+def require_valid_name(name: object, base_url: str | None = None) -> str:
+    """The name itself when Ollama would accept it; OllamaError(kind="invalid_name") otherwise.
+
+    Called before anything is sent, so a name with `../`, `?`, `#`, `%`, spaces or control
+    characters never reaches a URL, a request body or a process."""
+    if not isinstance(name, str):
+        raise errors.invalid_name(name, "a model name must be text", base_url)
+    reason = model_names.invalid_reason(name)
+    if reason is not None:
+        raise errors.invalid_name(name, reason, base_url)
+    return name
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, (int, float)):
+        return max(0, int(value))
+    return 0
+
+
+def normalize_details(details: Any) -> dict[str, Any]:
+    """`details` with every field present: families null -> [], missing strings -> ""."""
+    src = details if isinstance(details, dict) else {}
+    out: dict[str, Any] = {k: v for k, v in src.items() if k not in DETAIL_KEYS}
+    for key in DETAIL_KEYS:
+        value = src.get(key)
+        if key == "families":
+            out[key] = [str(f) for f in value] if isinstance(value, list) else []
+        else:
+            out[key] = value if isinstance(value, str) else ""
+    return out
+
+
+def normalize_model_entry(entry: Any) -> dict[str, Any] | None:
+    """A /api/tags (or /api/ps) entry in our shape; None when it has no usable name."""
+    if not isinstance(entry, dict):
+        return None
+    name = entry.get("model") or entry.get("name")
+    if not isinstance(name, str) or not name:
+        return None
+    modified = entry.get("modified_at")
+    digest = entry.get("digest")
+    return {
+        "name": name,
+        "size": _int(entry.get("size")),
+        "modified_at": modified if isinstance(modified, str) else None,
+        "digest": digest if isinstance(digest, str) else None,
+        "details": normalize_details(entry.get("details")),
+    }
+
+
+def _error_text(response: httpx.Response) -> str:
+    text = ""
+    try:
+        data = response.json()
+        if isinstance(data, dict) and isinstance(data.get("error"), str):
+            return data["error"] or response.reason_phrase
+    except (ValueError, UnicodeDecodeError):
+        pass
+    try:
+        text = response.text
+    except Exception:  # noqa: BLE001 - undecodable body
+        text = ""
+    text = re.sub(r"<[^>]+>", " ", text)
+    text = " ".join(text.split())
+    return (text[:200] + "…" if len(text) > 200 else text) or response.reason_phrase or "no details"
+
+
+class _PullAggregator:
+    def __init__(self) -> None:
+        self.layers: dict[str, list[int]] = {}
+        self.percent: float | None = None
+
+    def feed(self, obj: dict[str, Any]) -> PullProgress:
+        status = str(obj.get("status") or "")
+        digest = obj.get("digest") if isinstance(obj.get("digest"), str) else None
+        if digest:
+            layer = self.layers.setdefault(digest, [0, 0])
+            layer[1] = max(layer[1], _int(obj.get("total")))
+            completed = _int(obj.get("completed"))
+            layer[0] = max(layer[0], min(completed, layer[1]) if layer[1] else completed)
+        completed = sum(c for c, _ in self.layers.values())
+        total = sum(t for _, t in self.layers.values())
+        if status == "success":
+            self.percent = 100.0
+            completed = total = max(total, completed)
+        elif total > 0:
+            current = min(100.0, 100.0 * completed / total)
+            self.percent = current if self.percent is None else max(self.percent, current)
+        return PullProgress(status, completed, total, self.percent, digest)
+
+
+async def _notify(callback: ProgressCallback | None, progress: PullProgress) -> None:
+    if callback is None:
+        return
+    try:
+        result = callback(progress)
+        if inspect.isawaitable(result):
+            await result
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # noqa: BLE001 - a progress display must not break the pull
+        log.exception("pull progress callback failed")
+
+
+class OllamaClient:
+    """One Ollama server. Create inside a running event loop; share it; `await aclose()` at the end."""
+
+    def __init__(self, base_url: str, *, request_timeout: float = 5.0, stall_timeout: float = 300.0,
+                 pull_stall_timeout: float = 120.0, max_connections: int = 16):
+        self.base_url = base_url
+        self.request_timeout = float(request_timeout)
+        self.stall_timeout = float(stall_timeout)
+        self.pull_stall_timeout = float(pull_stall_timeout)
+        self.loop = asyncio.get_running_loop()
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=httpx.Timeout(self.request_timeout),
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=8,
+                                keepalive_expiry=30.0),
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            follow_redirects=False,
+            trust_env=False,
+        )
+
+    @property
+    def closed(self) -> bool:
+        return self._http.is_closed
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # ---- error mapping ----------------------------------------------------------------------
+    def _status_error(self, response: httpx.Response, what: str, model: str | None) -> OllamaError:
+        status = response.status_code
+        detail = _error_text(response)
+        lowered = detail.lower()
+        if 300 <= status < 400:
+            return errors.protocol(
+                self.base_url, f"HTTP {status} redirect to {response.headers.get('location', '?')} during "
+                f"{what} (redirects are not followed)", model=model)
+        if status == 499:
+            return errors.cancelled(self.base_url, what.capitalize(), model=model)
+        if model and (status == 404 and "not found" in lowered and detail != "404 page not found"
+                      or status == 500 and "invalid model path" in lowered):
+            return errors.model_missing(model, self.base_url)
+        if status == 400 and ("invalid model name" in lowered or " is invalid" in lowered):
+            return errors.invalid_name(model or "", detail, self.base_url)
+        if "context" in lowered and any(w in lowered for w in ("exceed", "too large", "too long")):
+            return errors.context_exceeded(model or "?", self.base_url, detail)
+        return errors.http_status(self.base_url, status, detail, what, model=model)
+
+    def _transport_error(self, exc: BaseException, what: str, model: str | None, *, stall: float | None) -> OllamaError:
+        if isinstance(exc, httpx.ConnectTimeout):
+            return errors.timeout(self.base_url, self.request_timeout, f"a connection for {what}", model=model,
+                                  original=exc)
+        if isinstance(exc, httpx.ReadTimeout) and stall is not None:
+            return errors.stalled(self.base_url, stall, what, model=model, original=exc)
+        if isinstance(exc, (httpx.TimeoutException, asyncio.TimeoutError)):
+            return errors.timeout(self.base_url, self.request_timeout, what, model=model, original=exc)
+        if isinstance(exc, httpx.ConnectError):
+            return errors.unreachable(self.base_url, model=model, original=exc)
+        if isinstance(exc, httpx.RemoteProtocolError):
+            return errors.protocol(self.base_url, f"the connection closed in the middle of {what} ({exc})",
+                                   model=model, original=exc)
+        if isinstance(exc, httpx.TransportError):
+            base = errors.unreachable(self.base_url, model=model, original=exc)
+            return OllamaError(f"Lost the connection to the Ollama server at {self.base_url} during {what}",
+                               model=model, base_url=self.base_url, suggestion=base.suggestion,
+                               original_error=exc, kind="unreachable")
+        return errors.protocol(self.base_url, f"{what} failed: {exc!r}", model=model, original=exc)
+
+    def _metrics(self, endpoint: str, method: str, status: object, started: float) -> None:
+        labels = {"base_url": self.base_url, "endpoint": endpoint, "method": method, "status": status}
+        record_metric("ollama.requests.total", 1, labels)
+        record_metric("ollama.request.duration", time.perf_counter() - started, labels)
+
+    def _error_metric(self, endpoint: str, err: OllamaError) -> OllamaError:
+        record_metric("ollama.errors.total", 1, {"base_url": self.base_url, "endpoint": endpoint, "kind": err.kind})
+        return err
+
+    # ---- metadata calls ---------------------------------------------------------------------
+    async def request_json(self, method: str, path: str, *, body: Any = None, what: str,
+                           model: str | None = None, allow_empty: bool = False) -> Any:
+        started, status = time.perf_counter(), "error"
+        timeout = self.request_timeout
+        try:
+            request = self._http.request(method, path, json=body, timeout=httpx.Timeout(timeout))
+            # httpx's own timeouts fire first (and close the connection cleanly); the outer
+            # deadline only stops a server that trickles bytes to stay under the read timeout.
+            response = await asyncio.wait_for(request, timeout + min(1.0, timeout / 2))
+            status = response.status_code
+            if status >= 300:
+                raise self._status_error(response, what, model)
+            if allow_empty and not response.content.strip():
+                return None
+            try:
+                return response.json()
+            except (ValueError, UnicodeDecodeError) as exc:
+                snippet = response.content[:60].decode("utf-8", "replace")
+                raise errors.protocol(self.base_url, f"the answer to {what} is not valid JSON: {snippet!r}",
+                                      model=model, original=exc) from None
+        except OllamaError as err:
+            raise self._error_metric(path, err) from err.original_error
+        except (httpx.HTTPError, asyncio.TimeoutError) as exc:
+            raise self._error_metric(path, self._transport_error(exc, what, model, stall=None)) from exc
+        finally:
+            self._metrics(path, method, status, started)
+
+    async def version(self) -> str | None:
+        data = await self.request_json("GET", "/api/version", what="the version request")
+        if isinstance(data, dict) and isinstance(data.get("version"), str):
+            return data["version"]
+        raise errors.protocol(self.base_url, f"/api/version answered {str(data)[:60]!r}")
+
+    async def tags(self) -> list[dict[str, Any]]:
+        data = await self.request_json("GET", "/api/tags", what="the model list request")
+        if not isinstance(data, dict):
+            raise self._error_metric("/api/tags", errors.protocol(
+                self.base_url, f"/api/tags answered {type(data).__name__}, not an object"))
+        models = data.get("models")
+        if models is None:
+            return []
+        if not isinstance(models, list):
+            raise self._error_metric("/api/tags", errors.protocol(self.base_url, "/api/tags 'models' is not a list"))
+        return [m for m in (normalize_model_entry(e) for e in models) if m is not None]
+
+    async def show(self, name: str) -> dict[str, Any]:
+        require_valid_name(name, self.base_url)
+        data = await self.request_json("POST", "/api/show", body={"model": name}, what="the model details request",
+                                       model=name)
+        if not isinstance(data, dict):
+            raise errors.protocol(self.base_url, "/api/show did not answer an object", model=name)
+        return data
+
+    async def ps(self) -> list[dict[str, Any]]:
+        data = await self.request_json("GET", "/api/ps", what="the running models request")
+        models = data.get("models") if isinstance(data, dict) else None
+        out = []
+        for entry in models if isinstance(models, list) else []:
+            norm = normalize_model_entry(entry)
+            if norm is not None:
+                norm.update({k: entry.get(k) for k in ("expires_at", "size_vram", "context_length")})
+                out.append(norm)
+        return out
+
+    async def delete(self, name: str) -> None:
+        require_valid_name(name, self.base_url)
+        await self.request_json("DELETE", "/api/delete", body={"model": name}, what="the delete request",
+                                model=name, allow_empty=True)
+
+    # ---- streams ----------------------------------------------------------------------------
+    async def stream_objects(self, path: str, body: dict[str, Any], *, what: str, model: str | None,
+                             stall_timeout: float) -> AsyncIterator[dict[str, Any]]:
+        """Each NDJSON object of a streamed answer. Blank lines are skipped; an `{"error": ...}`
+        line, a line that is not a JSON object, a stall, a dropped connection or an HTTP error
+        status raise OllamaError. Closing the generator (or cancelling its consumer) closes the
+        connection."""
+        started, status = time.perf_counter(), "error"
+        timeout = httpx.Timeout(self.request_timeout, read=stall_timeout)
+        try:
+            async with self._http.stream("POST", path, json=body, timeout=timeout) as response:
+                status = response.status_code
+                if status >= 300:
+                    await response.aread()
+                    raise self._status_error(response, what, model)
+                async for line in response.aiter_lines():
+                    if not line.strip():
+                        continue
+                    try:
+                        obj = json.loads(line)
+                    except ValueError as exc:
+                        raise errors.protocol(self.base_url, f"a line of the {what} stream is not JSON: "
+                                              f"{line[:60]!r}", model=model, original=exc) from None
+                    if not isinstance(obj, dict):
+                        raise errors.protocol(self.base_url, f"a line of the {what} stream is not an object",
+                                              model=model)
+                    if obj.get("error"):
+                        raise self._stream_error(str(obj["error"]), what, model)
+                    yield obj
+        except OllamaError as err:
+            raise self._error_metric(path, err) from err.original_error
+        except httpx.HTTPError as exc:
+            raise self._error_metric(path, self._transport_error(exc, what, model, stall=stall_timeout)) from exc
+        finally:
+            self._metrics(path, "POST", status, started)
+
+    def _stream_error(self, message: str, what: str, model: str | None) -> OllamaError:
+        lowered = message.lower()
+        if what == "pull" and "file does not exist" in lowered and model:
+            return OllamaError(
+                f"Ollama could not find model '{model}' in the registry: {message}",
+                model=model, base_url=self.base_url, kind="not_found",
+                suggestion=f"Check the name and tag at https://ollama.com/library/{model_names.parse(model).model}"
+                           f" (installed models: ollama list), then run: ollama pull {model}",
+            )
+        if "context" in lowered and any(w in lowered for w in ("exceed", "too large", "too long")):
+            return errors.context_exceeded(model or "?", self.base_url, message)
+        if what == "pull":
+            hint = (f"Check the network connection and free disk space, then retry: ollama pull {model}")
+        else:
+            hint = ("Check the Ollama server log (journalctl -u ollama, or the terminal running ollama serve); "
+                    "the model may have run out of memory, try a smaller model or a smaller num_ctx.")
+        return OllamaError(f"Ollama reported an error during {what}: {message}", model=model,
+                           base_url=self.base_url, suggestion=hint, kind="http")
+
+    async def pull(self, name: str, *, on_progress: ProgressCallback | None = None,
+                   stall_timeout: float | None = None, total_timeout: float | None = None) -> dict[str, Any]:
+        """POST /api/pull (streamed). Returns {"model", "status": "success"}; raises OllamaError.
+        Cancelling the awaiting task closes the stream (CancelledError propagates)."""
+        require_valid_name(name, self.base_url)
+        stall = self.pull_stall_timeout if stall_timeout is None else float(stall_timeout)
+        aggregator = _PullAggregator()
+
+        async def run() -> None:
+            success = False
+            stream = self.stream_objects("/api/pull", {"model": name, "insecure": False, "stream": True},
+                                         what="pull", model=name, stall_timeout=stall)
+            async with aclosing(stream) as objects:
+                async for obj in objects:
+                    progress = aggregator.feed(obj)
+                    await _notify(on_progress, progress)
+                    if progress.status == "success":
+                        success = True
+            if not success:
+                raise self._error_metric("/api/pull", OllamaError(
+                    f"The pull of '{name}' ended before Ollama reported success",
+                    model=name, base_url=self.base_url, kind="protocol",
+                    suggestion=f"The connection may have dropped; retry: ollama pull {name}"))
+
+        if total_timeout is None:
+            await run()
+        else:
+            try:
+                await asyncio.wait_for(run(), float(total_timeout))
+            except asyncio.TimeoutError as exc:
+                raise self._error_metric("/api/pull", OllamaError(
+                    f"Timeout while pulling model '{name}' (>{float(total_timeout):g}s).",
+                    model=name, base_url=self.base_url, kind="timeout", original_error=exc,
+                    suggestion=("Large models can take a long time. Raise pull_timeout, or pull it in a "
+                                f"terminal: ollama pull {name}"))) from exc
+        return {"model": name, "status": "success"}
+
+    async def chat_stream(self, body: dict[str, Any], *, model: str,
+                          stall_timeout: float | None = None) -> AsyncIterator[dict[str, Any]]:
+        """POST /api/chat (streamed): every chunk up to and including the `done` one."""
+        require_valid_name(model, self.base_url)
+        stall = self.stall_timeout if stall_timeout is None else float(stall_timeout)
+        done = False
+        stream = self.stream_objects("/api/chat", body, what="chat", model=model, stall_timeout=stall)
+        async with aclosing(stream) as objects:
+            async for obj in objects:
+                if done:
+                    continue  # read to the end so the connection goes back to the pool
+                yield obj
+                done = bool(obj.get("done"))
+        if not done:
+            raise self._error_metric("/api/chat", OllamaError(
+                f"The reply from '{model}' ended before Ollama reported it done",
+                model=model, base_url=self.base_url, kind="protocol",
+                suggestion="The connection may have dropped or the server restarted; check the Ollama "
+                           "server log and try again."))
