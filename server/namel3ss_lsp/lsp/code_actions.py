@@ -1,0 +1,101 @@
+"""Code actions: quickfix `Pull model 'X'`, quickfix `Replace with 'Y'` for close installed names, and
+`Remove model 'X' from Ollama` on an installed model id (the command asks for confirmation).
+
+Actions are computed from the server's own state for the requested range, so they do not depend
+on the client echoing diagnostics (with their `data`) back."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from . import convert
+from .commands import PULL, REMOVE
+from .diagnostics import decl_options, ollama_declarations, ollama_diagnostics
+from .guard import guarded
+
+if TYPE_CHECKING:
+    from .server import Namel3ssLanguageServer
+
+logger = logging.getLogger(__name__)
+
+
+def _literal_support(ls: "Namel3ssLanguageServer") -> bool:
+    try:
+        return ls.client_capabilities.text_document.code_action.code_action_literal_support is not None
+    except AttributeError:
+        return False
+
+
+def _wanted(params: types.CodeActionParams, kind: str) -> bool:
+    only = params.context.only if params.context else None
+    if not only:
+        return True
+    return any(kind == k or kind.startswith(f"{k}.") or k == "" for k in only)
+
+
+def actions_for(ls: "Namel3ssLanguageServer", uri: str, analysis: Any, params: types.CodeActionParams) -> list:
+    request_range = params.range
+    out: list[types.CodeAction] = []
+    diags = [d for d in ollama_diagnostics(analysis, ls.hub, ls.settings) if convert.overlaps(d.range, request_range)]
+    for diag in diags:
+        if diag.code != "ollama-model-missing" or not isinstance(diag.data, dict):
+            continue
+        model, base = diag.data.get("model"), diag.data.get("baseUrl")
+        if _wanted(params, types.CodeActionKind.QuickFix):
+            out.append(
+                types.CodeAction(
+                    title=f"Pull model '{model}'",
+                    kind=types.CodeActionKind.QuickFix,
+                    diagnostics=[diag],
+                    command=types.Command(title=f"Pull model '{model}'", command=PULL, arguments=[{"model": model, "baseUrl": base}]),
+                )
+            )
+            for index, name in enumerate(diag.data.get("closeMatches") or []):
+                out.append(
+                    types.CodeAction(
+                        title=f"Replace with '{name}'",
+                        kind=types.CodeActionKind.QuickFix,
+                        diagnostics=[diag],
+                        is_preferred=index == 0 or None,
+                        edit=types.WorkspaceEdit(changes={uri: [types.TextEdit(range=diag.range, new_text=name)]}),
+                    )
+                )
+    if _wanted(params, types.CodeActionKind.Empty):
+        for decl in ollama_declarations(analysis):
+            if not convert.overlaps(decl.model_range, request_range):
+                continue
+            base = ls.hub.base_url_for(decl_options(decl))
+            if not ls.hub.allowed(base):
+                continue
+            installed = ls.hub.installed_name(base, decl.model)
+            if installed is None:
+                continue
+            title = f"Remove model '{installed}' from Ollama"
+            out.append(
+                types.CodeAction(
+                    title=title,
+                    kind=types.CodeActionKind.Empty,
+                    command=types.Command(title=title, command=REMOVE, arguments=[{"model": installed, "baseUrl": base}]),
+                )
+            )
+    return out
+
+
+def register(ls: "Namel3ssLanguageServer") -> None:
+    @ls.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.Empty]),
+    )
+    @guarded("codeAction", default=list)
+    async def code_action(ls: "Namel3ssLanguageServer", params: types.CodeActionParams) -> list:
+        doc = ls.documents.get(params.text_document.uri)
+        if doc is None:
+            return []
+        analysis = await ls.documents.analysis(doc)
+        actions = actions_for(ls, doc.uri, analysis, params)
+        if _literal_support(ls):
+            return actions
+        return [a.command for a in actions if a.command is not None]

@@ -1,0 +1,64 @@
+"""Code lenses on each Ollama model declaration: `Try <model>` (tryModel) when installed,
+`Pull <model>` when missing. Refreshed with `workspace/codeLens/refresh` when a model list changes,
+if the client supports it."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from . import convert
+from .commands import PULL, TRY
+from .diagnostics import decl_options, ollama_declarations
+from .guard import guarded
+
+if TYPE_CHECKING:
+    from .server import Namel3ssLanguageServer
+
+logger = logging.getLogger(__name__)
+
+
+def lenses_for(ls: "Namel3ssLanguageServer", uri: str, analysis: Any) -> list[types.CodeLens]:
+    out = []
+    for decl in ollama_declarations(analysis):
+        base = ls.hub.base_url_for(decl_options(decl))
+        if not ls.hub.allowed(base):
+            continue
+        if ls.hub.models(base) is None or ls.hub.error(base) is not None:
+            ls.hub.ensure_models(base)
+            continue
+        anchor = getattr(decl, "name_range", None) or decl.model_range
+        rng = convert.range_(anchor)
+        installed = ls.hub.installed_name(base, decl.model)
+        if installed is not None:
+            args = {"model": decl.model, "baseUrl": base, "uri": uri}
+            if getattr(decl, "name", None):
+                args["declaration"] = decl.name
+            command = types.Command(title=f"Try {decl.model}", command=TRY, arguments=[args])
+        else:
+            command = types.Command(title=f"Pull {decl.model}", command=PULL, arguments=[{"model": decl.model, "baseUrl": base}])
+        out.append(types.CodeLens(range=rng, command=command))
+    return out
+
+
+def register(ls: "Namel3ssLanguageServer") -> None:
+    @ls.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
+    @guarded("codeLens", default=list)
+    async def code_lens(ls: "Namel3ssLanguageServer", params: types.CodeLensParams) -> list:
+        doc = ls.documents.get(params.text_document.uri)
+        if doc is None:
+            return []
+        analysis = await ls.documents.analysis(doc)
+        return lenses_for(ls, doc.uri, analysis)
+
+    def refresh(_base_url: str) -> None:
+        if not ls.client_supports("workspace.code_lens.refresh_support"):
+            return
+        try:
+            ls.workspace_code_lens_refresh(None)
+        except Exception:
+            logger.exception("workspace/codeLens/refresh failed")
+
+    ls.on_models_changed(refresh)

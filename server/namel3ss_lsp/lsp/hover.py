@@ -1,0 +1,109 @@
+"""Hover: `/api/show` facts on a model id (cached; at most a short wait), schema docs on a key."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from namel3ss_lsp.language import node_at
+from namel3ss_lsp.language.types import Position
+
+from . import convert
+from .diagnostics import decl_options
+from .guard import guarded
+
+if TYPE_CHECKING:
+    from .server import Namel3ssLanguageServer
+
+logger = logging.getLogger(__name__)
+
+HOVER_NETWORK_WAIT = 1.0  # seconds: hover may wait a little for /api/show, never longer
+
+
+def _markup(ls: "Namel3ssLanguageServer", text: str) -> types.MarkupContent:
+    try:
+        formats = ls.client_capabilities.text_document.hover.content_format or []
+    except AttributeError:
+        formats = []
+    if formats and types.MarkupKind.Markdown not in formats:
+        return types.MarkupContent(kind=types.MarkupKind.PlainText, value=text.replace("**", "").replace("`", ""))
+    return types.MarkupContent(kind=types.MarkupKind.Markdown, value=text)
+
+
+def model_hover_text(model: str, base: str, installed: str | None, entry: dict | None, info: dict | None, note: str = "") -> str:
+    lines = [f"**{model}** on {base}"]
+    if installed is None:
+        lines.append("")
+        lines.append(note or "Not installed on this server.")
+        return "\n".join(lines)
+    info = info or {}
+    details = (entry or {}).get("details") or {}
+    facts = [
+        ("family", info.get("family") or details.get("family")),
+        ("parameters", info.get("parameter_size") or details.get("parameter_size")),
+        ("quantization", info.get("quantization_level") or details.get("quantization_level")),
+        ("context length", info.get("context_length")),
+        ("capabilities", ", ".join(info.get("capabilities") or []) or None),
+        ("size", convert.human_size((entry or {}).get("size") or info.get("size")) or None),
+        ("license", info.get("license")),
+        ("modified", (entry or {}).get("modified_at")),
+    ]
+    lines.append("")
+    for label, value in facts:
+        if value not in (None, ""):
+            lines.append(f"- {label}: {value}")
+    if note:
+        lines.append("")
+        lines.append(note)
+    return "\n".join(lines)
+
+
+async def model_hover(ls: "Namel3ssLanguageServer", decl: Any) -> str:
+    hub = ls.hub
+    base = hub.base_url_for(decl_options(decl))
+    model = decl.model
+    if not hub.allowed(base):
+        return model_hover_text(model, base, None, None, None, f"{base} is not in ollama.allowedHosts; not contacted.")
+    if hub.models(base) is None and hub.error(base) is None:
+        hub.ensure_models(base)
+    installed = hub.installed_name(base, model)
+    if installed is None:
+        error = hub.error(base)
+        note = "Server unreachable." if error is not None else (
+            "Not installed on this server." if hub.models(base) is not None else "Model list not loaded yet."
+        )
+        return model_hover_text(model, base, None, None, None, note)
+    info = await hub.model_info(base, installed, timeout=min(HOVER_NETWORK_WAIT, ls.settings.request_timeout))
+    note = "" if info else "Details from /api/show are not available yet."
+    return model_hover_text(model, base, installed, hub.model_entry(base, model), info, note)
+
+
+def key_hover(spec: Any, section: str | None) -> str:
+    where = {"config": "in `config`", "deployment_config": "in `deployment_config`"}.get(section or "", "")
+    text = spec.describe()
+    return f"{text}\n\n(key {where})" if where else text
+
+
+def register(ls: "Namel3ssLanguageServer") -> None:
+    @ls.feature(types.TEXT_DOCUMENT_HOVER)
+    @guarded("hover")
+    async def hover(ls: "Namel3ssLanguageServer", params: types.HoverParams) -> types.Hover | None:
+        doc = ls.documents.get(params.text_document.uri)
+        if doc is None:
+            return None
+        analysis = await ls.documents.analysis(doc)
+        node = node_at(analysis, Position(params.position.line, params.position.character))
+        if node is None:
+            return None
+        kind = getattr(node, "kind", None)
+        rng = getattr(node, "range", None)
+        if kind == "model-id" and getattr(node, "decl", None) is not None:
+            text = await model_hover(ls, node.decl)
+            rng = rng or node.decl.model_range
+        elif kind == "key" and getattr(node, "spec", None) is not None:
+            text = key_hover(node.spec, getattr(node, "section", None))
+        else:
+            return None
+        return types.Hover(contents=_markup(ls, text), range=convert.range_(rng) if rng is not None else None)

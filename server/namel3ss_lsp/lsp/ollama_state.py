@@ -1,0 +1,261 @@
+"""The server's view of the Ollama servers in use: one `OllamaEditorTools`, base URL resolution,
+the host allowlist, and background refreshes of model lists and `/api/show` facts.
+
+Nothing here makes a request on behalf of a feature that must answer quickly: features peek at what
+is known and call `ensure_models` / `info_peek`, which start a background refresh; when the result
+changes what we know, listeners (diagnostics, code lenses) are told.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
+
+from namel3ss_lsp import model_names
+from namel3ss_lsp.ollama import OllamaEditorTools, OllamaError, host_allowed, resolve_base_url
+
+from .guard import TaskGroup
+from .settings import Settings
+
+logger = logging.getLogger(__name__)
+
+Listener = Callable[[str, str], None]  # (base_url, what changed: "models" | "info")
+
+
+def _key(base_url: str, model: str) -> tuple[str, str]:
+    try:
+        return base_url, model_names.parse(model).key
+    except Exception:
+        return base_url, model.lower()
+
+
+class OllamaHub:
+    def __init__(self, tasks: TaskGroup, settings: Settings) -> None:
+        self._tasks = tasks
+        self.settings = settings
+        self.tools: OllamaEditorTools
+        self.tools = self._make_tools(settings)
+        self._listeners: list[Listener] = []
+        self._refreshing: dict[str, asyncio.Task] = {}
+        self._signatures: dict[str, Any] = {}
+        self._info: dict[tuple[str, str], dict] = {}
+        self._info_failed: dict[tuple[str, str], float] = {}
+        self._info_tasks: dict[tuple[str, str], asyncio.Task] = {}
+
+    def _make_tools(self, settings: Settings) -> OllamaEditorTools:
+        tools = OllamaEditorTools(
+            request_timeout=settings.request_timeout,
+            model_cache_ttl=settings.model_cache_ttl,
+            health_check_interval=settings.health_check_interval,
+        )
+        self._guard_tools(tools)
+        return tools
+
+    def _guard_tools(self, tools: OllamaEditorTools) -> None:
+        """Second line of defence: the client itself refuses hosts outside the allowlist."""
+        try:
+            tools.set_allowed_hosts(self.settings.allowed_hosts, self.always_allowed_hosts())
+        except Exception:
+            logger.exception("set_allowed_hosts failed")
+
+    def reconfigure(self, settings: Settings) -> None:
+        old = self.settings
+        self.settings = settings
+        self._guard_tools(self.tools)
+        if (old.request_timeout, old.model_cache_ttl, old.health_check_interval) != (
+            settings.request_timeout,
+            settings.model_cache_ttl,
+            settings.health_check_interval,
+        ):
+            previous, self.tools = self.tools, self._make_tools(settings)
+            self._signatures.clear()
+            self._tasks.spawn(previous.aclose(), "close-old-ollama-tools")
+
+    async def aclose(self) -> None:
+        for task in list(self._refreshing.values()) + list(self._info_tasks.values()):
+            task.cancel()
+        await self.tools.aclose()
+
+    # --- listeners -------------------------------------------------------------------------------
+    def on_change(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def _changed(self, base_url: str, what: str = "models") -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(base_url, what)
+            except Exception:
+                logger.exception("model list listener failed for %s", base_url)
+
+    # --- base URLs and the allowlist -------------------------------------------------------------
+    def default_base_url(self) -> str:
+        return resolve_base_url({}, setting=self.settings.base_url)
+
+    def base_url_for(self, options: Mapping[str, Any] | None) -> str:
+        return resolve_base_url(dict(options or {}), setting=self.settings.base_url)
+
+    def always_allowed_hosts(self) -> tuple[str, ...]:
+        hosts = []
+        for url in (self.settings.base_url, self.default_base_url()):
+            if url:
+                try:
+                    host = urlsplit(url if "://" in url else f"http://{url}").hostname
+                except ValueError:
+                    host = None
+                if host:
+                    hosts.append(host)
+        return tuple(hosts)
+
+    def allowed(self, base_url: str) -> bool:
+        try:
+            return bool(
+                host_allowed(
+                    base_url, self.settings.allowed_hosts, always_allowed=self.always_allowed_hosts()
+                )
+            )
+        except Exception:
+            logger.exception("host_allowed failed for %r; refusing", base_url)
+            return False
+
+    # --- model lists -----------------------------------------------------------------------------
+    def models(self, base_url: str) -> list[dict] | None:
+        """The last known model list (may be stale), or None when never fetched. No I/O."""
+        try:
+            return self.tools.cached_models(base_url)
+        except Exception:
+            logger.exception("cached_models failed for %s", base_url)
+            return None
+
+    def error(self, base_url: str) -> OllamaError | None:
+        try:
+            return self.tools.last_error(base_url)
+        except Exception:
+            return None
+
+    def known(self, base_url: str) -> bool:
+        return self.models(base_url) is not None or self.error(base_url) is not None
+
+    def is_stale(self, base_url: str) -> bool:
+        try:
+            age = self.tools.cache_age(base_url)
+        except Exception:
+            age = None
+        return age is None or age >= self.settings.model_cache_ttl
+
+    def ensure_models(self, base_url: str) -> asyncio.Task | None:
+        """Start a background refresh when the list is unknown or stale; returns the running task."""
+        if not self.allowed(base_url):
+            return None
+        running = self._refreshing.get(base_url)
+        if running is not None and not running.done():
+            return running
+        if self.known(base_url) and not self.is_stale(base_url):
+            return None
+        return self.refresh(base_url)
+
+    def refresh(self, base_url: str, *, force: bool = False) -> asyncio.Task | None:
+        if not self.allowed(base_url):
+            return None
+        running = self._refreshing.get(base_url)
+        if running is not None and not running.done() and not force:
+            return running
+        task = self._tasks.spawn(self._refresh(base_url, force), f"models:{base_url}")
+        if task is not None:
+            self._refreshing[base_url] = task
+        return task
+
+    async def _refresh(self, base_url: str, force: bool) -> None:
+        try:
+            await self.tools.list_available_models(base_url, force=force)
+        except OllamaError as exc:
+            logger.info("model list of %s unavailable: %s", base_url, getattr(exc, "kind", exc))
+        self.note(base_url)
+
+    def note(self, base_url: str) -> None:
+        """Tell listeners if what we know about `base_url` changed."""
+        models = self.models(base_url)
+        error = self.error(base_url)
+        if error is not None:
+            signature: Any = ("error", getattr(error, "kind", None), str(error))
+        elif models is not None:
+            signature = tuple(sorted(str(m.get("name")) for m in models))
+        else:
+            signature = None
+        if self._signatures.get(base_url) != signature:
+            self._signatures[base_url] = signature
+            self._changed(base_url)
+
+    async def reload(self, base_url: str) -> None:
+        """Re-read the model list now (after a pull/remove) and tell listeners."""
+        try:
+            self.tools.invalidate(base_url)
+        except Exception:
+            logger.debug("invalidate failed", exc_info=True)
+        try:
+            await self.tools.list_available_models(base_url, force=True)
+        except OllamaError as exc:
+            logger.info("model list of %s unavailable after change: %s", base_url, exc)
+        self._info = {k: v for k, v in self._info.items() if k[0] != base_url}
+        self._info_failed = {k: v for k, v in self._info_failed.items() if k[0] != base_url}
+        self._signatures.pop(base_url, None)
+        self.note(base_url)
+
+    def installed_name(self, base_url: str, model: str) -> str | None:
+        models = self.models(base_url) or []
+        try:
+            return model_names.find_installed(model, [str(m.get("name", "")) for m in models])
+        except Exception:
+            return None
+
+    def model_entry(self, base_url: str, model: str) -> dict | None:
+        name = self.installed_name(base_url, model)
+        if name is None:
+            return None
+        return next((m for m in self.models(base_url) or [] if m.get("name") == name), None)
+
+    # --- /api/show facts -------------------------------------------------------------------------
+    def info_peek(self, base_url: str, model: str, *, fetch: bool = True) -> dict | None:
+        key = _key(base_url, model)
+        info = self._info.get(key)
+        if info is None and fetch and self.allowed(base_url):
+            self._fetch_info(base_url, model)
+        return info
+
+    def _fetch_info(self, base_url: str, model: str) -> asyncio.Task | None:
+        key = _key(base_url, model)
+        running = self._info_tasks.get(key)
+        if running is not None and not running.done():
+            return running
+        loop = asyncio.get_running_loop()
+        failed_at = self._info_failed.get(key)
+        retry_after = min(self.settings.model_cache_ttl, max(1.0, self.settings.health_check_interval))
+        if failed_at is not None and loop.time() - failed_at < retry_after:
+            return None
+        task = self._tasks.spawn(self._info_fetch(base_url, model, key), f"show:{base_url}:{model}")
+        if task is not None:
+            self._info_tasks[key] = task
+        return task
+
+    async def _info_fetch(self, base_url: str, model: str, key: tuple[str, str]) -> None:
+        try:
+            info = await self.tools.model_info(model, base_url)
+        except OllamaError as exc:
+            logger.info("model info of %s on %s unavailable: %s", model, base_url, exc)
+            self._info_failed[key] = asyncio.get_running_loop().time()
+            return
+        if isinstance(info, dict):
+            self._info[key] = info
+            self._info_failed.pop(key, None)
+            self._changed(base_url, "info")
+
+    async def model_info(self, base_url: str, model: str, timeout: float) -> dict | None:
+        """`/api/show` facts, waiting at most `timeout` seconds (for hover)."""
+        info = self.info_peek(base_url, model, fetch=False)
+        if info is not None:
+            return info
+        task = self._fetch_info(base_url, model)
+        if task is not None:
+            await asyncio.wait([task], timeout=timeout)
+        return self._info.get(_key(base_url, model))

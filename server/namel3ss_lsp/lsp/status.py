@@ -1,0 +1,134 @@
+"""Server health: background checks of each Ollama server in use and `namel3ss/ollamaStatus`.
+
+The notification is sent after `initialized`, whenever a server's reachability, version or model
+count changes, and after each status command. A reachable -> unreachable transition also shows one
+`window/showMessage` (not one per check).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as _dt
+import logging
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from .diagnostics import decl_options, ollama_declarations
+
+if TYPE_CHECKING:
+    from .server import Namel3ssLanguageServer
+
+logger = logging.getLogger(__name__)
+
+STATUS_NOTIFICATION = "namel3ss/ollamaStatus"
+
+
+def to_notification(status: dict, base_url: str) -> dict:
+    return {
+        "baseUrl": status.get("base_url") or base_url,
+        "reachable": bool(status.get("reachable")),
+        "version": status.get("version"),
+        "modelsCount": status.get("models_count"),
+        "responseTimeMs": status.get("response_time_ms"),
+        "error": status.get("error"),
+        "suggestion": status.get("suggestion"),
+        "checkedAt": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    }
+
+
+class StatusMonitor:
+    def __init__(self, ls: "Namel3ssLanguageServer") -> None:
+        self._ls = ls
+        self._last: dict[str, tuple] = {}
+        self._last_payload: dict[str, dict] = {}
+        self._loop_task: asyncio.Task | None = None
+        self._wake = asyncio.Event()
+        self._checking: dict[str, asyncio.Task] = {}
+
+    def bases_in_use(self) -> list[str]:
+        hub = self._ls.hub
+        bases = [hub.default_base_url()]
+        for doc in self._ls.documents.all():
+            analysis = doc.analysis
+            if analysis is None:
+                continue
+            for decl in ollama_declarations(analysis):
+                try:
+                    base = hub.base_url_for(decl_options(decl))
+                except Exception:
+                    continue
+                if base not in bases and hub.allowed(base):
+                    bases.append(base)
+        return bases
+
+    def start(self) -> None:
+        if self._loop_task is None:
+            self._loop_task = self._ls.tasks.spawn(self._run(), "health-checks")
+
+    def poke(self) -> None:
+        """Check now (settings changed, a new server came into use)."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        await self.check_all(force_notify=True)
+        while True:
+            interval = max(0.05, float(self._ls.settings.health_check_interval))
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=interval)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()
+            await self.check_all()
+
+    async def check_all(self, *, force_notify: bool = False) -> None:
+        bases = self.bases_in_use()
+        await asyncio.gather(*(self.check(b, force_notify=force_notify) for b in bases), return_exceptions=True)
+
+    async def check(self, base_url: str, *, force_notify: bool = False) -> dict:
+        """Check one server (joined with a check of the same server already running)."""
+        running = self._checking.get(base_url)
+        if running is None or running.done():
+            running = asyncio.ensure_future(self._check(base_url))
+            self._checking[base_url] = running
+        status = await asyncio.shield(running)
+        payload = to_notification(status, base_url)
+        key = (payload["reachable"], payload["version"], payload["modelsCount"])
+        previous = self._last.get(base_url)
+        self._last[base_url] = key
+        self._last_payload[base_url] = payload
+        if force_notify or previous != key:
+            self.notify(payload)
+        if previous is not None and previous != key:
+            if previous[0] and not key[0]:
+                self._ls.window_show_message(
+                    types.ShowMessageParams(
+                        type=types.MessageType.Warning,
+                        message=f"Ollama at {base_url} is no longer reachable: {payload['error'] or 'no answer'}"
+                        + (f" {payload['suggestion']}" if payload.get("suggestion") else ""),
+                    )
+                )
+        # check_status re-read the model list (or recorded the failure): let diagnostics follow.
+        self._ls.hub.note(base_url)
+        return status
+
+    async def _check(self, base_url: str) -> dict:
+        if not self._ls.hub.allowed(base_url):
+            return {
+                "reachable": False,
+                "base_url": base_url,
+                "error": "host not in ollama.allowedHosts",
+                "suggestion": "Add the host to the ollama.allowedHosts setting if you trust it.",
+            }
+        try:
+            status = await self._ls.hub.tools.check_status(base_url)
+        except Exception as exc:  # check_status should not raise; never let it kill the loop
+            logger.exception("check_status(%s) failed", base_url)
+            status = {"reachable": False, "base_url": base_url, "error": str(exc)}
+        return status if isinstance(status, dict) else {"reachable": False, "base_url": base_url}
+
+    def notify(self, payload: dict) -> None:
+        self._ls.protocol.notify(STATUS_NOTIFICATION, payload)
+
+    def last(self, base_url: str) -> dict | None:
+        return self._last_payload.get(base_url)

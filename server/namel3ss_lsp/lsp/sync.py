@@ -1,0 +1,55 @@
+"""Text synchronisation: didOpen / didChange (incremental) / didClose feed the DocumentStore and
+schedule diagnostics. Unknown documents, edits before open and odd ranges are logged no-ops."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from .guard import guarded
+
+if TYPE_CHECKING:
+    from .server import Namel3ssLanguageServer
+
+logger = logging.getLogger(__name__)
+
+DEBUG_DOCUMENT_TEXT = "namel3ss/debug/documentText"
+
+
+def register(ls: "Namel3ssLanguageServer") -> None:
+    @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    @guarded("didOpen")
+    def did_open(ls: "Namel3ssLanguageServer", params: types.DidOpenTextDocumentParams) -> None:
+        item = params.text_document
+        ls.documents.open(item.uri, item.text, item.version, item.language_id)
+        ls.diagnostics.schedule(item.uri)
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    @guarded("didChange")
+    def did_change(ls: "Namel3ssLanguageServer", params: types.DidChangeTextDocumentParams) -> None:
+        doc = ls.documents.change(params.text_document.uri, params.text_document.version, list(params.content_changes))
+        if doc is not None:
+            ls.diagnostics.schedule(doc.uri)
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    @guarded("didClose")
+    def did_close(ls: "Namel3ssLanguageServer", params: types.DidCloseTextDocumentParams) -> None:
+        ls.documents.close(params.text_document.uri)
+        ls.diagnostics.clear(params.text_document.uri)
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    @guarded("didSave")
+    def did_save(ls: "Namel3ssLanguageServer", params: types.DidSaveTextDocumentParams) -> None:
+        return None
+
+    @ls.feature(DEBUG_DOCUMENT_TEXT)
+    @guarded("documentText")
+    def document_text(ls: "Namel3ssLanguageServer", params) -> dict | None:
+        """Test/debug aid: the server's view of a document, `{"uri": ...}` -> `{"text", "version"}`."""
+        uri = params.get("uri") if isinstance(params, dict) else getattr(params, "uri", None)
+        doc = ls.documents.get(uri) if isinstance(uri, str) else None
+        if doc is None:
+            return None
+        return {"text": doc.text, "version": doc.version}

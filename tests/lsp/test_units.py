@@ -1,0 +1,158 @@
+"""Unit tests of the pure pieces of the LSP layer: settings merging, text synchronisation, command
+argument validation, the handler guard and progress rate limiting."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from types import SimpleNamespace
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
+
+from namel3ss_lsp.lsp import commands, documents, guard, progress
+from namel3ss_lsp.lsp.settings import Settings, SettingsStore, apply
+
+
+def test_settings_defaults_match_the_contract():
+    s = Settings()
+    assert s.base_url is None and s.allowed_hosts == ("localhost", "127.0.0.1", "::1")
+    assert (s.request_timeout, s.health_check_interval, s.model_cache_ttl) == (5, 30, 60)
+    assert s.allow_server_start is False and s.missing_model == "warning"
+
+
+def test_settings_layers_and_spellings():
+    store = SettingsStore()
+    store.set_initialization_options({"ollama": {"baseUrl": "http://a:1", "requestTimeout": 2}})
+    assert store.current.base_url == "http://a:1" and store.current.request_timeout == 2
+    # the client layer (pulled or pushed) wins, dotted keys and a wrapping `namel3ss` work too
+    store.set_client({"namel3ss": {"ollama.baseUrl": "http://b:2", "diagnostics": {"missingModel": "ERROR"}}}, source="t")
+    assert store.current.base_url == "http://b:2" and store.current.missing_model == "error"
+    assert store.current.request_timeout == 2  # not overridden: init value stays
+    store.set_client(None, source="t")
+    assert store.current.base_url == "http://a:1"
+
+
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("requestTimeout", -1),
+        ("requestTimeout", True),
+        ("healthCheckInterval", "soon"),
+        ("allowedHosts", "localhost"),
+        ("allowServerStart", "yes"),
+        ("modelCacheTtl", float("nan")),
+    ],
+)
+def test_bad_setting_values_keep_defaults(key, value, caplog):
+    with caplog.at_level(logging.WARNING):
+        s = apply(Settings(), {"ollama": {key: value}}, source="test")
+    assert s == Settings()
+
+
+@pytest.mark.parametrize(
+    "text,line,character,offset",
+    [
+        ("ab\ncd", 1, 1, 4),
+        ("ab\r\ncd", 1, 0, 4),
+        ("ab\rcd", 1, 2, 5),  # a lone CR is a line break for LSP
+        ("a\u2028b\nc", 1, 0, 4),  # U+2028 is not
+        ("🦙x\ny", 0, 2, 1),  # UTF-16: the emoji is two units
+        ("ab", 0, 99, 2),  # clamped to the line
+        ("ab\ncd", 9, 0, 5),  # past the last line: end of document
+    ],
+)
+def test_offsets(text, line, character, offset):
+    assert documents.offset_at(text, line, character) == offset
+
+
+def test_apply_change_in_order():
+    text = "hello\r\nworld"
+    change = SimpleNamespace(
+        range=types.Range(start=types.Position(line=1, character=0), end=types.Position(line=1, character=5)), text="🦙"
+    )
+    text = documents.apply_change(text, change)
+    assert text == "hello\r\n🦙"
+    change = SimpleNamespace(
+        range=types.Range(start=types.Position(line=1, character=2), end=types.Position(line=1, character=2)), text="!"
+    )
+    assert documents.apply_change(text, change) == "hello\r\n🦙!"
+    assert documents.apply_change(text, SimpleNamespace(text="all new")) == "all new"
+
+
+def test_command_arguments():
+    assert commands.parse_arguments(commands.REFRESH, ()) == {}
+    assert commands.parse_arguments(commands.LIST, (None,)) == {}
+    assert commands.parse_arguments(commands.PULL, ({"model": "a", "extra": 1},)) == {"model": "a"}
+    for bad in [(), ("a",), ({"model": 1},), ({"model": " "},), ({"model": "a"}, {})]:
+        with pytest.raises(JsonRpcInvalidParams):
+            commands.parse_arguments(commands.PULL, bad)
+    with pytest.raises(JsonRpcInvalidParams):
+        commands.parse_arguments(commands.REMOVE, ({"model": "a", "confirmed": 1},))
+
+
+async def test_guard_turns_failures_into_defaults_or_errors(caplog):
+    @guard.guarded("feature", default=list)
+    async def feature(ls, params):
+        raise ValueError("boom")
+
+    @guard.guarded("command", raise_errors=True)
+    def command(ls, params):
+        raise KeyError("x")
+
+    params = SimpleNamespace(text_document=SimpleNamespace(uri="file:///a.ai"), position=types.Position(line=1, character=2))
+    with caplog.at_level(logging.ERROR):
+        assert await feature(None, params) == []
+    assert "file:///a.ai 1:2" in caplog.text and "boom" in caplog.text
+    with pytest.raises(JsonRpcInternalError):
+        command(None, params)
+
+
+class _FakeProgress:
+    def __init__(self):
+        self.sent = []
+        self.tokens = {}
+
+    def begin(self, token, value):
+        self.sent.append(("begin", value))
+
+    def report(self, token, value):
+        self.sent.append(("report", value))
+
+    def end(self, token, value):
+        self.sent.append(("end", value))
+
+
+async def test_progress_is_rate_limited_and_keeps_the_last_report():
+    fake = _FakeProgress()
+    ls = SimpleNamespace(work_done_progress=fake, client_capabilities=None)
+    token = progress.current_work_done_token.set("t")
+    try:
+        wd = await progress.WorkDone(ls, "x", min_interval=0.1).begin()
+    finally:
+        progress.current_work_done_token.reset(token)
+    for i in range(100):
+        wd.report(f"{i}", i)
+        await asyncio.sleep(0.002)
+    wd.end("done")
+    reports = [v for kind, v in fake.sent if kind == "report"]
+    assert len(reports) <= 5  # ~0.2-0.4 s of reports at <= 10 a second
+    assert reports[-1].percentage == 99  # the last one was not lost
+    assert fake.sent[-1][0] == "end"
+
+
+async def test_streamed_text_is_concatenated_in_order():
+    fake = _FakeProgress()
+    ls = SimpleNamespace(work_done_progress=fake, client_capabilities=None)
+    token = progress.current_work_done_token.set("t")
+    try:
+        wd = await progress.WorkDone(ls, "x", min_interval=0.05).begin()
+    finally:
+        progress.current_work_done_token.reset(token)
+    words = [f"w{i} " for i in range(40)]
+    for word in words:
+        wd.append(word)
+        await asyncio.sleep(0.003)
+    wd.end()
+    assert "".join(v.message for kind, v in fake.sent if kind == "report") == "".join(words)
