@@ -1,0 +1,3 @@
+import { installVscodeMock } from "./vscode-mock";
+
+installVscodeMock();
