@@ -4,6 +4,8 @@ No I/O, no asyncio, no pygls: the language server, the `check` command and the t
 `analyze(text)` and read the `Analysis` it returns.
 """
 
+from namel3ss_lsp.language import chunk_cache as _chunk_cache
+from namel3ss_lsp.language import rescan as _rescan
 from namel3ss_lsp.language.analysis import Analysis, analyze
 from namel3ss_lsp.language.context import CompletionContext, NodeInfo, completion_context, node_at
 from namel3ss_lsp.language.models import ModelDecl
@@ -14,9 +16,17 @@ from namel3ss_lsp.language.schema import LOCAL_PROVIDERS, PROVIDERS, KeySpec, lo
 from namel3ss_lsp.language.tree import Atom, Declaration, Entry, Expr, Map, Module, Ref, Value
 from namel3ss_lsp.language.types import Diagnostic, Position, Range, Severity
 
+
+def clear_cache() -> None:
+    """Forget every cached chunk and remembered scan: the next `analyze` starts cold (for tests
+    and benchmarks; results never depend on the cache)."""
+    _chunk_cache.CACHE.clear()
+    _rescan.clear()
+
+
 __all__ = [
     "Analysis", "analyze", "CompletionContext", "NodeInfo", "completion_context", "node_at",
     "ModelDecl", "Symbol", "folding_ranges", "symbols", "grammar_text", "LineIndex",
     "LOCAL_PROVIDERS", "PROVIDERS", "KeySpec", "lookup_key", "Atom", "Declaration", "Entry",
-    "Expr", "Map", "Module", "Ref", "Value", "Diagnostic", "Position", "Range", "Severity",
+    "Expr", "Map", "Module", "Ref", "Value", "Diagnostic", "Position", "Range", "Severity", "clear_cache",
 ]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from functools import lru_cache
 
 from namel3ss_lsp import model_names
 from namel3ss_lsp.language.models import ModelDecl
@@ -37,6 +38,8 @@ from namel3ss_lsp.language.types import Diagnostic, Range, Severity
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
 # Statement-like top-level lines that declare nothing and may repeat.
 _NOT_DECLARATIONS = frozenset({"module", "import", "use", "export", "from", "include", "language_version"})
+# Pure, and a file names the same few models many times over.
+_invalid_reason = lru_cache(maxsize=1024)(model_names.invalid_reason)
 _DURATION = re.compile(r"-?(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+|-?0")
 
 
@@ -69,7 +72,12 @@ def check_duplicate_declarations(items: list) -> list[Diagnostic]:
 
 
 def check_duplicate_keys(maps: list[Map]) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
+    return [d for d, _, _ in duplicate_keys(maps)]
+
+
+def duplicate_keys(maps: list[Map]) -> list[tuple[Diagnostic, str, int]]:
+    """(warning, key, 0-based line of the first entry) for each repeated key of each map."""
+    out: list[tuple[Diagnostic, str, int]] = []
     for node in maps:
         seen: dict[str, Entry] = {}
         for entry in node.items:
@@ -79,9 +87,14 @@ def check_duplicate_keys(maps: list[Map]) -> list[Diagnostic]:
             if first is None:
                 seen[entry.key] = entry
                 continue
-            line = first.key_range.start.line + 1
-            out.append(_diag(entry.key_range, f"duplicate key '{entry.key}' (first set on line {line}); the last value wins", "duplicate-key", WARNING))
+            line = first.key_range.start.line
+            out.append((duplicate_key(entry.key_range, entry.key, line), entry.key, line))
     return out
+
+
+def duplicate_key(rng: Range, key: str, first_line: int) -> Diagnostic:
+    """The duplicate-key warning (the chunk cache rebuilds it when the lines move)."""
+    return _diag(rng, f"duplicate key '{key}' (first set on line {first_line + 1}); the last value wins", "duplicate-key", WARNING)
 
 
 def _type_problem(spec: KeySpec, entry: Entry) -> tuple[str, str] | None:
@@ -198,7 +211,7 @@ def check_model(md: ModelDecl, template_names: set[str]) -> list[Diagnostic]:
         elif md.is_ollama and deployment.map is not None:
             out += _check_entries(deployment.map.entries, DEPLOYMENT_KEYS, unknown=True, where="Ollama deployment_config")
     if md.is_ollama and md.model is not None and md.model_range is not None:
-        reason = model_names.invalid_reason(md.model)
+        reason = _invalid_reason(md.model)
         if reason:
             out.append(_diag(md.model_range, f"'{md.model}' is not a valid Ollama model name: {reason}", "ollama-model-invalid", ERROR, data={"model": md.model, "baseUrl": _literal_base_url(md)}))
     return out

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from namel3ss_lsp.language.schema import LOCAL_PROVIDERS
 from namel3ss_lsp.language.tree import Atom, Declaration, Entry, Ref
-from namel3ss_lsp.language.types import Range
+from namel3ss_lsp.language.types import Position, Range
 
 # Top-level keys of an `llm` that are not generation options (the rest are, flat).
 _NOT_OPTIONS = frozenset({
@@ -87,10 +87,7 @@ def model_from_declaration(decl: Declaration) -> ModelDecl:
         else:
             md.model = _as_text(model.value)
             md.model_range = model.value_range
-    for section in ("config", "deployment_config"):
-        entry = entries.get(section)
-        if entry is not None and entry.map is not None:
-            setattr(md, section, _last_by_key(entry.map.entries))
+    _read_sections(md, entries)
     description = entries.get("description")
     if description is not None:
         md.description = _as_text(description.value)
@@ -100,16 +97,56 @@ def model_from_declaration(decl: Declaration) -> ModelDecl:
     return md
 
 
-def extract_models(declarations: list[Declaration]) -> list[ModelDecl]:
-    """Every `ai model` / `llm` declaration with a body, top-level or nested (inside `app`), in order."""
+def _read_sections(md: ModelDecl, entries: dict[str, Entry]) -> None:
+    for section in ("config", "deployment_config"):
+        entry = entries.get(section)
+        if entry is not None and entry.map is not None:
+            setattr(md, section, _last_by_key(entry.map.entries))
+
+
+def _moved(rng: Range | None, lines: int) -> Range | None:
+    if rng is None or not lines:
+        return rng  # ranges are immutable: an unmoved one is shared
+    start, end = rng.start, rng.end
+    return Range(Position(start.line + lines, start.character), Position(end.line + lines, end.character))
+
+
+def copy_model(md: ModelDecl, decl: Declaration, lines: int) -> ModelDecl:
+    """`model_from_declaration(decl)` for a copy `decl` of `md.decl` moved down by `lines` lines.
+
+    Faster than reading the declaration again: only the entry maps are rebuilt (they must hold
+    the copy's entries); the other fields are `md`'s, ranges moved. `md` must not have inherited
+    its provider yet. Built without `__init__`: its defaults would be overwritten anyway.
+    """
+    copy = object.__new__(ModelDecl)
+    fields = copy.__dict__
+    fields.update(md.__dict__)
+    fields["decl"] = decl
+    if lines:
+        for name in ("name_range", "range", "provider_range", "model_range"):
+            fields[name] = _moved(fields[name], lines)
+    entries = fields["entries"] = _last_by_key(decl.entries)
+    fields["config"] = {}
+    fields["deployment_config"] = {}
+    _read_sections(copy, entries)
+    return copy
+
+
+def model_declarations(declarations: list[Declaration]) -> list[Declaration]:
+    """The declarations `extract_models` reads, in order."""
     found = [d for d in declarations if d.body is not None and d.keywords and d.keyword in ("ai model", "llm")]
     found.sort(key=lambda d: d.start)
-    models = [model_from_declaration(d) for d in found]
-    _inherit_providers(models)
+    return found
+
+
+def extract_models(declarations: list[Declaration]) -> list[ModelDecl]:
+    """Every `ai model` / `llm` declaration with a body, top-level or nested (inside `app`), in order."""
+    models = [model_from_declaration(d) for d in model_declarations(declarations)]
+    inherit_providers(models)
     return models
 
 
-def _inherit_providers(models: list[ModelDecl]) -> None:
+def inherit_providers(models: list[ModelDecl]) -> None:
     """`extends: base` without its own provider takes the base's provider (chains, no cycles)."""
     by_name = {m.name: m for m in models if m.name}
     for m in models:

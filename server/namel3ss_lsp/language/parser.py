@@ -4,6 +4,9 @@ The parser is LALR with the contextual lexer and an inline transformer (`TreeBui
 built as the parser reduces, so there is no intermediate Lark tree and no recursive visit. Lark's
 parser is iterative, so 10,000 nested maps are fine.
 
+Chunks of the commonest shape (blocks of `key: value` lines) skip Lark: `fastpath.py` tokenizes
+them with the grammar's own terminals and calls the same builder methods.
+
 Chunks are parsed in place: the builder reads the chunk's base offset and the document from a
 thread-local set by `parse_region`, so one shared parser serves every thread.
 """
@@ -18,6 +21,7 @@ from pathlib import Path
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
+from namel3ss_lsp.language.fastpath import FastPath
 from namel3ss_lsp.language.scan import find_block, split_segments
 from namel3ss_lsp.language.tree import (
     Atom,
@@ -246,6 +250,17 @@ def get_parser() -> Lark:
     return _parser
 
 
+_fast: FastPath | None = None
+
+
+def _fast_path() -> FastPath:
+    global _fast
+    if _fast is None:
+        parser = get_parser()
+        _fast = FastPath(parser.terminals, parser.options.transformer)
+    return _fast
+
+
 # ---- parsing regions with recovery ------------------------------------------------------------
 
 _FRIENDLY = {
@@ -317,7 +332,10 @@ def parse_region(text: str, start: int, end: int, doc: Doc, sink: Collected, dep
     saved = tuple(getattr(_ctx, name, None) for name in ("base", "doc", "errors", "maps", "decls"))
     _ctx.base, _ctx.doc, _ctx.errors, _ctx.maps, _ctx.decls = start, doc, [], [], []
     try:
-        items = get_parser().parse(text[start:end])
+        items = _fast_path().parse(text[start:end]) if depth == 0 else None
+        if items is None:  # not the common shape: Lark, with nothing half-collected
+            _ctx.errors, _ctx.maps, _ctx.decls = [], [], []
+            items = get_parser().parse(text[start:end])
         errors = [(s, e, msg, False) for s, e, msg in _ctx.errors]
         sink.maps.extend(_ctx.maps)  # only a successful parse: a failed one leaves half-built nodes
         sink.decls.extend(_ctx.decls)

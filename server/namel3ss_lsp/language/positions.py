@@ -21,11 +21,12 @@ def _utf16_len(s: str) -> int:
 class LineIndex:
     """Line starts of one text, for converting offsets and positions both ways."""
 
-    __slots__ = ("text", "line_starts", "ascii")
+    __slots__ = ("text", "line_starts", "ascii", "has_cr")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.ascii = text.isascii()  # then a character is always one UTF-16 unit
+        self.has_cr = "\r" in text  # then an offset may fall between "\r" and "\n"
         # Start offset of every line: 0, then one past each "\n".
         self.line_starts = [0, *accumulate(len(part) + 1 for part in text.split("\n"))][:-1]
 
@@ -55,6 +56,9 @@ class LineIndex:
         offset = max(0, min(offset, len(self.text)))
         line = bisect_right(self.line_starts, offset) - 1
         start = self.line_starts[line]
+        if self.has_cr:
+            # LSP has no position between "\r" and "\n": one there means the end of the line.
+            offset = min(offset, self.line_end(line))
         if self.ascii:
             return Position(line, offset - start)
         return Position(line, _utf16_len(self.text[start:offset]))

@@ -31,6 +31,9 @@ _INTEREST = re.compile(
       |(?P<nl>\n)""",
     re.X,
 )
+# The same inside brackets, where a line end only matters when a new declaration may start on the
+# next line (at column 0, see _NEW_DECL below): the regex skips the others without a Python step.
+_INTEREST_IN = re.compile(_INTEREST.pattern.replace(r"|(?P<nl>\n)", r"|(?P<nl>\n(?=[^ \t\n}]))"), re.X)
 # Used inside chunks already masked: block strings are NUL runs by then, and commas separate too.
 _INTEREST_BODY = re.compile(r"""(?P<triple>\"\"\"|''')|(?P<str>["'])|(?P<comment>\#)|(?P<open>[{\[(])|(?P<close>[}\])])|(?P<sep>[\n,])""")
 _STRING = {
@@ -107,18 +110,32 @@ def _skip_triple(text: str, pos: int, end: int) -> int:
 
 def scan(text: str) -> ScanResult:
     """Mask block strings and split `text` into top-level chunks."""
+    return scan_from(text, 0)[0]
+
+
+def scan_from(text: str, start: int, stops: frozenset | set = frozenset(), stop_min: int = -1) -> tuple[ScanResult, int | None]:
+    """Scan text[start:] as if a fresh top-level chunk began at `start` (a line start).
+
+    With `stops` (line starts where an earlier scan of an older text began a chunk, already
+    shifted to this text's offsets), the scan stops at the first of them at or after `stop_min`
+    it reaches between chunks and returns that offset: from there on the older scan's results
+    hold unchanged (shifted), because the scan only ever reads forward from a chunk start with
+    no bracket open. The returned masked text covers text[start:stop].
+    """
     n = len(text)
     pieces: list[str] = []  # the masked text, built from slices
-    copied = 0
+    copied = start
     chunks: list[Chunk] = []
     errors: list[tuple[int, int, str]] = []
     blocks: list[tuple[int, int]] = []
     stack: list[int] = []  # offsets of open brackets
-    chunk_start = 0
-    pos = 0
-    search = _INTEREST.search
+    chunk_start = start
+    pos = start
+    top_search = _INTEREST.search
+    in_search = _INTEREST_IN.search
+    stopped = None
     while True:
-        m = search(text, pos)
+        m = in_search(text, pos) if stack else top_search(text, pos)
         if m is None:
             break
         kind = m.lastgroup
@@ -128,6 +145,9 @@ def scan(text: str) -> ScanResult:
             if not stack:
                 if _BLANK.fullmatch(text, chunk_start, p):
                     chunk_start = pos
+                    if pos >= stop_min and pos in stops:
+                        stopped = pos
+                        break
                     continue
                 nxt = _SKIP.match(text, pos).end()
                 if nxt < n and text[nxt] == "{":
@@ -139,11 +159,17 @@ def scan(text: str) -> ScanResult:
                     continue
                 chunks.append(Chunk(chunk_start, p))
                 chunk_start = pos
+                if pos >= stop_min and pos in stops:
+                    stopped = pos
+                    break
             elif pos < n and text[pos] not in " \t\n}" and _NEW_DECL.match(text, pos):
                 errors.append((stack[-1], stack[-1] + 1, _unclosed_message(text[stack[-1]], True)))
                 chunks.append(Chunk(chunk_start, p, unclosed=stack[-1]))
                 stack.clear()
                 chunk_start = pos
+                if pos >= stop_min and pos in stops:
+                    stopped = pos
+                    break
         elif kind == "open":
             stack.append(p)
             pos = p + 1
@@ -167,12 +193,15 @@ def scan(text: str) -> ScanResult:
                 copied = content_end
             blocks.append((marker_end, content_end))
             pos = max(content_end, marker_end)
+    if stopped is not None:
+        pieces.append(text[copied:stopped])
+        return ScanResult("".join(pieces), chunks, errors, blocks), stopped
     if not _BLANK.fullmatch(text, chunk_start, n) and chunk_start < n:
         chunks.append(Chunk(chunk_start, n, unclosed=stack[-1] if stack else None))
     if stack:
         errors.append((stack[-1], stack[-1] + 1, _unclosed_message(text[stack[-1]], False)))
     pieces.append(text[copied:])
-    return ScanResult("".join(pieces), chunks, errors, blocks)
+    return ScanResult("".join(pieces), chunks, errors, blocks), None
 
 
 _OPENER = {"}": "{", "]": "[", ")": "("}
