@@ -1,0 +1,3 @@
+"""The atheris harnesses here are long-running fuzzers, not tests: pytest must not collect them."""
+
+collect_ignore_glob = ["*.py"]
