@@ -11,7 +11,7 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from .harness import NEOVIM, VSCODE, fast_settings, model_block, wait_until
+from .harness import NEOVIM, fast_settings, model_block, wait_until
 
 PULL = "namel3ss.ollama.pullModel"
 REMOVE = "namel3ss.ollama.removeModel"

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import socket
 
-import pytest
 from lsprotocol import types
 
-from .harness import NEOVIM, VSCODE, fast_settings, model_block, wait_until
+from .harness import NEOVIM, fast_settings, model_block, wait_until
 
 
 def _dead_url() -> str:
@@ -32,7 +31,7 @@ async def test_syntax_first_then_ollama_results_join(shared_neovim, standins):
 
 
 async def test_versions_and_no_stale_results(shared_vscode, shared_standin):
-    client, standin_url = shared_vscode, shared_standin.url
+    client = shared_vscode
     uri = "file:///versions.ai"
     client.open(uri, model_block("llama3:8b"), version=1)
     await client.wait_diagnostics(uri)
@@ -81,7 +80,7 @@ async def test_missing_model_severity_setting(lsp, standin_url):
 
 
 async def test_auto_pull_model_is_information(shared_neovim, shared_standin):
-    client, standin_url = shared_neovim, shared_standin.url
+    client = shared_neovim
     uri = "file:///autopull.ai"
     client.open(uri, model_block("gemma2:2b", config={"auto_pull_model": True}))
     diags = await client.wait_codes(uri, lambda c: "ollama-model-missing" in c)
@@ -91,7 +90,7 @@ async def test_auto_pull_model_is_information(shared_neovim, shared_standin):
 
 
 async def test_installed_model_has_no_ollama_diagnostic(shared_neovim, shared_standin):
-    client, standin_url = shared_neovim, shared_standin.url
+    client = shared_neovim
     uri = "file:///ok.ai"
     client.open(uri, model_block("llama3:8b") + model_block("nothere:1b", "probe"))
     diags = await client.wait_codes(uri, lambda c: "ollama-model-missing" in c)
@@ -167,7 +166,7 @@ async def test_context_exceeded(shared_neovim, shared_standin):
 
 
 async def test_emoji_before_model_id(shared_vscode, shared_standin):
-    client, standin_url = shared_vscode, shared_standin.url
+    client = shared_vscode
     uri = "file:///emoji.ai"
     text = 'ai model chat {\n    provider: ollama\n    # 🦙 llama time\n    model: nothere:1b # 🚀\n}\n'
     client.open(uri, text)
@@ -177,7 +176,7 @@ async def test_emoji_before_model_id(shared_vscode, shared_standin):
 
 
 async def test_close_clears_diagnostics(shared_neovim, shared_standin):
-    client, standin_url = shared_neovim, shared_standin.url
+    client = shared_neovim
     uri = "file:///close.ai"
     client.open(uri, model_block("nothere:1b"))
     await client.wait_codes(uri, lambda c: "ollama-model-missing" in c)

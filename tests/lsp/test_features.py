@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lsprotocol import types
 
-from .harness import NEOVIM, VSCODE, fast_settings, find_position, model_block, wait_until
+from .harness import NEOVIM, VSCODE, find_position, model_block, wait_until
 
 PULL = "namel3ss.ollama.pullModel"
 REMOVE = "namel3ss.ollama.removeModel"
@@ -22,7 +22,6 @@ async def _hover(client, uri, position):
 
 async def test_hover_on_model_id_shows_api_show_facts(shared_vscode, shared_standin):
     client = shared_vscode
-    standin_url = shared_standin.url
     uri = "file:///hover.ai"
     text = model_block("llama3:8b")
     client.open(uri, text)
@@ -39,7 +38,6 @@ async def test_hover_on_model_id_shows_api_show_facts(shared_vscode, shared_stan
 
 async def test_hover_on_missing_model(shared_neovim, shared_standin):
     client = shared_neovim
-    standin_url = shared_standin.url
     uri = "file:///hover-missing.ai"
     text = model_block("nothere:1b")
     client.open(uri, text)
@@ -50,7 +48,6 @@ async def test_hover_on_missing_model(shared_neovim, shared_standin):
 
 async def test_hover_on_key_shows_schema_docs(shared_neovim, shared_standin):
     client = shared_neovim
-    standin_url = shared_standin.url
     uri = "file:///hover-key.ai"
     text = model_block("llama3:8b", config={"temperature": 0.7})
     client.open(uri, text)
@@ -61,7 +58,6 @@ async def test_hover_on_key_shows_schema_docs(shared_neovim, shared_standin):
 
 async def test_hover_outside_anything_is_empty(shared_neovim, shared_standin):
     client = shared_neovim
-    standin_url = shared_standin.url
     uri = "file:///hover-none.ai"
     client.open(uri, "\n\n" + model_block("llama3:8b"))
     assert await _hover(client, uri, types.Position(line=0, character=0)) is None
@@ -121,7 +117,6 @@ async def test_code_action_remove_on_installed_model(shared_vscode, shared_stand
 
 async def test_document_symbols(shared_vscode, shared_standin):
     client = shared_vscode
-    standin_url = shared_standin.url
     uri = "file:///symbols.ai"
     text = 'app "Demo" {\n    page "Home" at "/" {\n        show text "hi"\n    }\n}\n' + model_block("llama3:8b")
     client.open(uri, text)
@@ -136,7 +131,6 @@ async def test_document_symbols(shared_vscode, shared_standin):
 
 async def test_folding_ranges(shared_vscode, shared_standin):
     client = shared_vscode
-    standin_url = shared_standin.url
     uri = "file:///folding.ai"
     text = model_block("llama3:8b", config={"temperature": 0.5, "num_ctx": 2048})
     client.open(uri, text)
@@ -170,3 +164,12 @@ async def test_code_lenses_try_and_pull_and_refresh(shared_vscode, shared_standi
     await wait_until(lambda: client.code_lens_refreshes > before, 10, what="workspace/codeLens/refresh")
     lenses = await client.text_document_code_lens_async(types.CodeLensParams(text_document=_doc(uri)))
     assert {l.command.title for l in lenses} == {"Try llama3:8b", "Try phi3:mini"}
+
+
+async def test_hover_on_provider(shared_neovim):
+    client = shared_neovim
+    uri = "file:///hover-provider.ai"
+    text = model_block("llama3:8b")
+    client.open(uri, text)
+    hover = await _hover(client, uri, find_position(text, "ollama", 2))
+    assert "ollama" in hover.contents.value and "locally" in hover.contents.value

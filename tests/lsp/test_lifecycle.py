@@ -10,7 +10,7 @@ import sys
 import pytest
 from lsprotocol import types
 
-from .harness import NEOVIM, PROFILES, VSCODE, fast_settings, model_block, server_env, wait_until
+from .harness import NEOVIM, PROFILES, VSCODE, fast_settings, find_position, model_block, server_env, wait_until
 
 COMMANDS = {
     "namel3ss.ollama.pullModel",
@@ -144,8 +144,6 @@ def _free_port() -> int:
 
 
 async def test_tcp_mode(standin_url):
-    from .harness import _client_factory
-
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "namel3ss_lsp", "--tcp", "--host", "127.0.0.1", "--port", str(port)],
@@ -181,3 +179,49 @@ async def test_tcp_mode(standin_url):
             proc.kill()
         out = proc.stdout.read() if proc.stdout else b""
         assert out == b""  # nothing on stdout in TCP mode either
+
+
+async def test_exit_without_shutdown_is_code_1(standin_url):
+    from pytest_lsp import client_capabilities
+
+    from .harness import _client_factory
+
+    client = _client_factory()
+    await client.start_io(sys.executable, "-m", "namel3ss_lsp", env=server_env())
+    try:
+        await client.initialize_session(
+            types.InitializeParams(capabilities=client_capabilities(NEOVIM), initialization_options=fast_settings(standin_url))
+        )
+        client.exit(None)
+        assert await asyncio.wait_for(client._server.wait(), timeout=10) == 1
+    finally:
+        await client.stop()
+
+
+async def test_positions_are_always_utf16(standin_url):
+    """A client that prefers UTF-8 still gets UTF-16: the unit the whole server works in."""
+    from pytest_lsp import client_capabilities
+
+    from .harness import _client_factory, stop_client
+
+    client = _client_factory()
+    await client.start_io(sys.executable, "-m", "namel3ss_lsp", env=server_env())
+    try:
+        caps = client_capabilities(NEOVIM)
+        caps.general = types.GeneralClientCapabilities(
+            position_encodings=[types.PositionEncodingKind.Utf8, types.PositionEncodingKind.Utf16]
+        )
+        result = await client.initialize_session(
+            types.InitializeParams(capabilities=caps, initialization_options=fast_settings(standin_url))
+        )
+        assert result.capabilities.position_encoding == types.PositionEncodingKind.Utf16
+        uri = "file:///utf16.ai"
+        text = 'ai model chat {\n    provider: ollama\n    description: "🦙🦙", model: nothere:1b\n}\n'
+        client.open(uri, text)
+        diags = await client.wait_codes(uri, lambda c: "ollama-model-missing" in c)
+        missing = next(d for d in diags if d.code == "ollama-model-missing")
+        start = find_position(text, "nothere")  # 32 UTF-16 units (36 UTF-8 bytes, 30 code points)
+        assert start.character == 32
+        assert missing.range.start == start and missing.range.end.character == 42
+    finally:
+        await stop_client(client)

@@ -9,7 +9,7 @@ import re
 
 from lsprotocol import types
 
-from .harness import NEOVIM, VSCODE, _plain, fast_settings, model_block
+from .harness import _plain, model_block
 
 DEBUG_TEXT = "namel3ss/debug/documentText"
 _BREAK = re.compile(r"\r\n|\r|\n")

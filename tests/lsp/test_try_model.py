@@ -9,7 +9,7 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from .harness import NEOVIM, VSCODE, fast_settings, model_block, wait_until
+from .harness import model_block, wait_until
 
 TRY = "namel3ss.ollama.tryModel"
 

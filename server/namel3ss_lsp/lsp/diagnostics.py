@@ -19,7 +19,7 @@ from namel3ss_lsp import model_names
 from namel3ss_lsp.ollama.diagnostics import declaration_options
 
 from . import convert
-from .documents import Document, debounce_delay
+from .documents import Document, debounce_delay, off_loop
 
 if TYPE_CHECKING:
     from .server import Namel3ssLanguageServer
@@ -200,10 +200,22 @@ def ollama_diagnostics(
     return out
 
 
+def language_diagnostics(analysis: Any) -> list[types.Diagnostic]:
+    """The language core's syntax and schema diagnostics as LSP objects (CPU only, thread-safe)."""
+    out: list[types.Diagnostic] = []
+    for diag in getattr(analysis, "diagnostics", None) or []:
+        try:
+            out.append(convert.diagnostic(diag))
+        except Exception:
+            logger.exception("could not convert diagnostic %r", diag)
+    return out
+
+
 class DiagnosticsPublisher:
     def __init__(self, ls: "Namel3ssLanguageServer") -> None:
         self._ls = ls
         self._pending: dict[str, asyncio.Task] = {}
+        self._syntax: dict[str, tuple[Any, list[types.Diagnostic]]] = {}
         self.published_count = 0
 
     def schedule(self, uri: str, *, delay: float | None = None) -> None:
@@ -232,15 +244,18 @@ class DiagnosticsPublisher:
         analysis = await self._ls.documents.analysis(doc)
         if self._ls.documents.get(doc.uri) is not doc or doc.version != version:
             return  # a newer version arrived while analysing: its own run will publish
-        self.publish(doc, analysis)
+        cached = self._syntax.get(doc.uri)
+        if cached is not None and cached[0] is analysis:
+            syntax = cached[1]
+        else:  # converted once per analysis, reused when only the Ollama part changes
+            syntax = await off_loop(doc, language_diagnostics, analysis)
+            self._syntax[doc.uri] = (analysis, syntax)
+        if self._ls.documents.get(doc.uri) is not doc or doc.version != version:
+            return
+        self.publish(doc, analysis, syntax)
 
-    def publish(self, doc: Document, analysis: Any) -> None:
-        diagnostics: list[types.Diagnostic] = []
-        for diag in getattr(analysis, "diagnostics", None) or []:
-            try:
-                diagnostics.append(convert.diagnostic(diag))
-            except Exception:
-                logger.exception("could not convert diagnostic %r", diag)
+    def publish(self, doc: Document, analysis: Any, syntax: list[types.Diagnostic]) -> None:
+        diagnostics = list(syntax)
         try:
             diagnostics.extend(
                 ollama_diagnostics(analysis, self._ls.hub, self._ls.settings, self._on_unreachable)
@@ -258,6 +273,7 @@ class DiagnosticsPublisher:
         maybe_auto_start(self._ls, base_url, options)
 
     def clear(self, uri: str) -> None:
+        self._syntax.pop(uri, None)
         task = self._pending.pop(uri, None)
         if task is not None and not task.done():
             task.cancel()

@@ -13,14 +13,23 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from namel3ss_lsp.language import analyze
 
 logger = logging.getLogger(__name__)
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-THREAD_THRESHOLD = 100_000  # characters: above this, analyse in a worker thread
+THREAD_THRESHOLD = 100_000  # characters: above this, analyse (and outline...) in a worker thread
+T = TypeVar("T")
+
+
+async def off_loop(doc: "Document", fn: Callable[..., T], *args: Any) -> T:
+    """Run CPU work about a document: inline for small documents, in a worker thread for big ones
+    (so the event loop keeps answering other requests meanwhile)."""
+    if len(doc.text) < THREAD_THRESHOLD:
+        return fn(*args)
+    return await asyncio.to_thread(fn, *args)
 
 
 def debounce_delay(size: int) -> float:

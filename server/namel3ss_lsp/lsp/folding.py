@@ -9,6 +9,7 @@ from lsprotocol import types
 
 from namel3ss_lsp.language import folding_ranges
 
+from .documents import off_loop
 from .guard import guarded
 
 if TYPE_CHECKING:
@@ -29,6 +30,10 @@ def _as_range(item: Any) -> types.FoldingRange | None:
     return types.FoldingRange(start_line=start, end_line=end, kind=_KINDS.get(str(kind)) if kind else None)
 
 
+def build(analysis: Any) -> list[types.FoldingRange]:
+    return [r for r in (_as_range(i) for i in folding_ranges(analysis) or []) if r is not None]
+
+
 def register(ls: "Namel3ssLanguageServer") -> None:
     @ls.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
     @guarded("foldingRange", default=list)
@@ -37,7 +42,7 @@ def register(ls: "Namel3ssLanguageServer") -> None:
         if doc is None:
             return []
         analysis = await ls.documents.analysis(doc)
-        out = [r for r in (_as_range(i) for i in folding_ranges(analysis) or []) if r is not None]
+        out = await off_loop(doc, build, analysis)
         try:
             limit = ls.client_capabilities.text_document.folding_range.range_limit
         except AttributeError:

@@ -80,22 +80,24 @@ class TaskGroup:
         self._tasks: set[asyncio.Task] = set()
         self.closed = False
 
-    def spawn(self, coro: Coroutine, name: str) -> asyncio.Task | None:
+    def spawn(self, coro: Coroutine, name: str, *, awaited: bool = False) -> asyncio.Task | None:
+        """Run `coro` in the background. `awaited`: somebody awaits the result and reports its
+        failure (a pull's error goes back to the client), so it is not logged here as well."""
         if self.closed:
             coro.close()
             return None
         task = asyncio.ensure_future(coro)
         task.set_name(name)
         self._tasks.add(task)
-        task.add_done_callback(self._done)
+        task.add_done_callback(lambda t: self._done(t, awaited))
         return task
 
-    def _done(self, task: asyncio.Task) -> None:
+    def _done(self, task: asyncio.Task, awaited: bool = False) -> None:
         self._tasks.discard(task)
         if task.cancelled():
             return
         exc = task.exception()
-        if exc is not None:
+        if exc is not None and not awaited:
             logger.error("background task %s failed: %r", task.get_name(), exc, exc_info=exc)
 
     async def cancel_all(self) -> None:

@@ -104,6 +104,12 @@ def register(ls: "Namel3ssLanguageServer") -> None:
             rng = rng or node.decl.model_range
         elif kind == "key" and getattr(node, "spec", None) is not None:
             text = key_hover(node.spec, getattr(node, "section", None))
+        elif kind == "provider" and getattr(node, "decl", None) is not None:
+            provider = node.decl.provider or ""
+            where = "runs locally" if getattr(node.decl, "is_local", False) else "a hosted service"
+            text = f"**provider: {provider}** ({where})"
+            if getattr(node, "spec", None) is not None:
+                text += "\n\n" + node.spec.describe()
         else:
             return None
         return types.Hover(contents=_markup(ls, text), range=convert.range_(rng) if rng is not None else None)

@@ -39,6 +39,7 @@ class OllamaHub:
         self.tools = self._make_tools(settings)
         self._listeners: list[Listener] = []
         self._refreshing: dict[str, asyncio.Task] = {}
+        self._attempted: dict[str, float] = {}
         self._signatures: dict[str, Any] = {}
         self._info: dict[tuple[str, str], dict] = {}
         self._info_failed: dict[tuple[str, str], float] = {}
@@ -153,6 +154,13 @@ class OllamaHub:
             return running
         if self.known(base_url) and not self.is_stale(base_url):
             return None
+        if self.error(base_url) is not None:
+            # a failing server is retried at most every health-check interval (capped at 5 s) here;
+            # the health checks themselves notice when it comes back
+            last = self._attempted.get(base_url)
+            now = asyncio.get_running_loop().time()
+            if last is not None and now - last < min(5.0, self.settings.health_check_interval):
+                return None
         return self.refresh(base_url)
 
     def refresh(self, base_url: str, *, force: bool = False) -> asyncio.Task | None:
@@ -164,6 +172,7 @@ class OllamaHub:
         task = self._tasks.spawn(self._refresh(base_url, force), f"models:{base_url}")
         if task is not None:
             self._refreshing[base_url] = task
+            self._attempted[base_url] = asyncio.get_running_loop().time()
         return task
 
     async def _refresh(self, base_url: str, force: bool) -> None:
@@ -171,6 +180,8 @@ class OllamaHub:
             await self.tools.list_available_models(base_url, force=force)
         except OllamaError as exc:
             logger.info("model list of %s unavailable: %s", base_url, getattr(exc, "kind", exc))
+        except Exception:
+            logger.exception("model list of %s: unexpected failure", base_url)
         self.note(base_url)
 
     def note(self, base_url: str) -> None:
@@ -241,8 +252,9 @@ class OllamaHub:
     async def _info_fetch(self, base_url: str, model: str, key: tuple[str, str]) -> None:
         try:
             info = await self.tools.model_info(model, base_url)
-        except OllamaError as exc:
-            logger.info("model info of %s on %s unavailable: %s", model, base_url, exc)
+        except Exception as exc:  # OllamaError, or a bug: either way retried later, not in a loop
+            level = logging.INFO if isinstance(exc, OllamaError) else logging.ERROR
+            logger.log(level, "model info of %s on %s unavailable: %s", model, base_url, exc)
             self._info_failed[key] = asyncio.get_running_loop().time()
             return
         if isinstance(info, dict):

@@ -93,7 +93,7 @@ async def pull_command(ls: "Namel3ssLanguageServer", args: dict) -> dict:
     else:
         job = PullJob(model, base)
         await wd.begin(message=f"from {base}", percentage=0)
-        job.task = ls.tasks.spawn(_run_pull(ls, job), f"pull:{base}:{model}")
+        job.task = ls.tasks.spawn(_run_pull(ls, job), f"pull:{base}:{model}", awaited=True)
         if job.task is None:
             raise JsonRpcInvalidParams(message="the server is shutting down")
         pulls[key] = job

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import threading
 from typing import Any
@@ -216,6 +217,19 @@ def _register_lifecycle(ls: Namel3ssLanguageServer) -> None:
     @ls.feature(types.SHUTDOWN)
     async def shutdown(ls: Namel3ssLanguageServer, params: Any = None) -> None:
         await ls.close()
+
+    @ls.feature(types.EXIT)
+    def exit_(ls: Namel3ssLanguageServer, params: Any = None) -> None:
+        # The LSP exit code: 0 after a shutdown request, else 1. pygls then closes the streams and
+        # leaves the loop; should anything keep the process alive (a blocked stdin read), a daemon
+        # timer ends it shortly after.
+        code = 0 if ls.protocol._shutdown else 1
+        if code:
+            logger.warning("exit without shutdown")
+            os._exit(code)
+        timer = threading.Timer(3.0, os._exit, (code,))
+        timer.daemon = True
+        timer.start()
 
 
 class _LogMessageHandler(logging.Handler):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as _dt
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
@@ -45,22 +45,40 @@ class StatusMonitor:
         self._loop_task: asyncio.Task | None = None
         self._wake = asyncio.Event()
         self._checking: dict[str, asyncio.Task] = {}
+        self._bases: dict[str, tuple] = {}
 
     def bases_in_use(self) -> list[str]:
         hub = self._ls.hub
         bases = [hub.default_base_url()]
-        for doc in self._ls.documents.all():
-            analysis = doc.analysis
-            if analysis is None:
-                continue
-            for decl in ollama_declarations(analysis):
-                try:
-                    base = hub.base_url_for(decl_options(decl))
-                except Exception:
-                    continue
+        docs = self._ls.documents.all()
+        open_uris = {doc.uri for doc in docs}
+        for uri in [u for u in self._bases if u not in open_uris]:
+            del self._bases[uri]
+        for doc in docs:
+            for base in self._doc_bases(doc):
                 if base not in bases and hub.allowed(base):
                     bases.append(base)
         return bases
+
+    def _doc_bases(self, doc) -> list[str]:
+        """The servers a document's declarations use (remembered per analysis and settings)."""
+        analysis = doc.analysis
+        if analysis is None:
+            return []
+        settings = self._ls.settings
+        cached = self._bases.get(doc.uri)
+        if cached is not None and cached[0] is analysis and cached[1] is settings:
+            return cached[2]
+        found: list[str] = []
+        for decl in ollama_declarations(analysis):
+            try:
+                base = self._ls.hub.base_url_for(decl_options(decl))
+            except Exception:
+                continue
+            if base not in found:
+                found.append(base)
+        self._bases[doc.uri] = (analysis, settings, found)
+        return found
 
     def start(self) -> None:
         if self._loop_task is None:

@@ -11,6 +11,7 @@ from lsprotocol import types
 from namel3ss_lsp.language import symbols as outline
 
 from . import convert
+from .documents import off_loop
 from .guard import guarded
 
 if TYPE_CHECKING:
@@ -57,6 +58,15 @@ def _flatten(uri: str, symbols: list[types.DocumentSymbol], container: str | Non
             _flatten(uri, sym.children, sym.name, out)
 
 
+def build(analysis: Any, uri: str, hierarchical: bool) -> list:
+    result = [_document_symbol(s) for s in outline(analysis) or []]
+    if hierarchical:
+        return result
+    flat: list = []
+    _flatten(uri, result, None, flat)
+    return flat
+
+
 def register(ls: "Namel3ssLanguageServer") -> None:
     @ls.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     @guarded("documentSymbol", default=list)
@@ -65,9 +75,5 @@ def register(ls: "Namel3ssLanguageServer") -> None:
         if doc is None:
             return []
         analysis = await ls.documents.analysis(doc)
-        result = [_document_symbol(s) for s in outline(analysis) or []]
-        if ls.client_supports("text_document.document_symbol.hierarchical_document_symbol_support"):
-            return result
-        flat: list = []
-        _flatten(doc.uri, result, None, flat)
-        return flat
+        hierarchical = ls.client_supports("text_document.document_symbol.hierarchical_document_symbol_support")
+        return await off_loop(doc, build, analysis, doc.uri, hierarchical)
