@@ -184,6 +184,19 @@ async def test_refresh_rereads_models_and_republishes(lsp, standins):
     await client.wait_codes(uri, lambda c: "ollama-model-missing" not in c)
 
 
+
+async def test_status_bar_learns_the_new_model_count_after_pull_and_remove(lsp, standins):
+    """With health checks 30 s apart, the status notification must still follow a pull/remove."""
+    server = standins(models=["llama3:8b"], pullable=["phi3:mini"])
+    client = await lsp(NEOVIM, init=fast_settings(server.url, healthCheckInterval=30, modelCacheTtl=300))
+    client.open("file:///status-count.ai", model_block("phi3:mini"))
+    await wait_until(lambda: any(s.get("modelsCount") == 1 for s in client.statuses), what="first status")
+    await client.command(PULL, {"model": "phi3:mini", "baseUrl": server.url})
+    await wait_until(lambda: client.statuses[-1].get("modelsCount") == 2, timeout=5, what="status after pull")
+    await client.command(REMOVE, {"model": "phi3:mini", "baseUrl": server.url, "confirmed": True})
+    await wait_until(lambda: client.statuses[-1].get("modelsCount") == 1, timeout=5, what="status after remove")
+
+
 BAD_ARGUMENTS = [
     (PULL, []),
     (PULL, ["phi3:mini"]),

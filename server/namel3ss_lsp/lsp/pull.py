@@ -118,8 +118,7 @@ async def pull_command(ls: "Namel3ssLanguageServer", args: dict) -> dict:
         raise
     wd.end(f"'{model}' pulled from {base}")
     if not joined:
-        await ls.hub.reload(base)
-        ls.diagnostics.republish_all()
+        await ls.reload_models(base)
     out = {"model": model, "status": "success"}
     if joined:
         out["joined"] = True

@@ -66,6 +66,5 @@ async def remove_command(ls: "Namel3ssLanguageServer", args: dict) -> dict:
             removed = False
         else:
             raise ollama_failure(exc, model=model, base_url=base) from exc
-    await ls.hub.reload(base)
-    ls.diagnostics.republish_all()
+    await ls.reload_models(base)
     return {"model": model, "removed": bool(removed)}

@@ -124,6 +124,16 @@ class Namel3ssLanguageServer(LanguageServer):
             except Exception:
                 logger.exception("model change listener failed")
 
+    async def reload_models(self, base_url: str) -> None:
+        """After a pull, remove or start: re-read the model list, republish every open document,
+        and let the status bar see the new model count now rather than at the next health check."""
+        await self.hub.reload(base_url)
+        self.diagnostics.republish_all()
+        try:
+            await self.status.check(base_url)
+        except Exception:
+            logger.exception("status check after a model change failed (%s)", base_url)
+
     def apply_settings(self, settings: Settings) -> None:
         self.hub.reconfigure(settings)
         self.diagnostics.republish_all()

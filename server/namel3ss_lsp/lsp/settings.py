@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 SECTION = "namel3ss"
 SEVERITIES = ("error", "warning", "information", "hint", "off")
 DEFAULT_ALLOWED_HOSTS = ("localhost", "127.0.0.1", "::1")
+_CLIENT_SIDE_SECTIONS = ("server", "trace")
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,8 @@ def apply(base: Settings, obj: Any, *, source: str) -> Settings:
         if key not in _FIELDS:
             if key.startswith("test."):
                 extra[key] = value
+            elif key.split(".", 1)[0] in _CLIENT_SIDE_SECTIONS:
+                pass  # the editor's own settings (how to start us, tracing) arrive in the section too
             else:
                 logger.info("settings (%s): ignoring unknown key %r", source, key)
             continue

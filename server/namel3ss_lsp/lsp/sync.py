@@ -16,6 +16,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEBUG_DOCUMENT_TEXT = "namel3ss/debug/documentText"
+DEBUG_RAISE = "namel3ss/debug/raise"
+
+
+class DebugHookError(RuntimeError):
+    """Raised on purpose by `namel3ss/debug/raise`, to prove that a failing handler is survived."""
 
 
 def register(ls: "Namel3ssLanguageServer") -> None:
@@ -53,3 +58,20 @@ def register(ls: "Namel3ssLanguageServer") -> None:
         if doc is None:
             return None
         return {"text": doc.text, "version": doc.version}
+
+    @ls.feature(DEBUG_RAISE)
+    @guarded("debug/raise", raise_errors=True)
+    def debug_raise(ls: "Namel3ssLanguageServer", params) -> None:
+        """Test aid, off unless the setting `test.debugHooks` is true: fail on purpose in a request,
+        a notification or a background task (`{"uri", "in": "request"|"notification"|"background"}`)."""
+        if ls.settings.extra.get("test.debugHooks") is not True:
+            return None
+        where = params.get("in") if isinstance(params, dict) else getattr(params, "in", "request")
+        uri = params.get("uri") if isinstance(params, dict) else getattr(params, "uri", None)
+        if where == "background":
+            async def fail() -> None:
+                raise DebugHookError(f"{DEBUG_RAISE} in a background task for {uri}")
+
+            ls.tasks.spawn(fail(), f"{DEBUG_RAISE} {uri}")
+            return None
+        raise DebugHookError(f"{DEBUG_RAISE} in a {where} for {uri}")
