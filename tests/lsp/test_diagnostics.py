@@ -108,7 +108,7 @@ async def test_unreachable_once_per_server(shared_neovim):
     diags = await client.wait_codes(uri, lambda c: "ollama-unreachable" in c)
     unreachable = [d for d in diags if d.code == "ollama-unreachable"]
     assert len(unreachable) == 1
-    assert unreachable[0].data == {"model": "llama3:8b", "baseUrl": dead}
+    assert unreachable[0].data == {"model": "llama3:8b", "baseUrl": dead, "kind": "unreachable"}
     assert "ollama-model-missing" not in [d.code for d in diags]
 
 

@@ -8,15 +8,13 @@ background refresh changes what is known — the hub's listener republishes ever
 from __future__ import annotations
 
 import asyncio
-import difflib
 import logging
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from namel3ss_lsp import model_names
-
-from namel3ss_lsp.ollama.diagnostics import declaration_options
+from namel3ss_lsp.language.types import Severity
+from namel3ss_lsp.ollama import diagnostics as classifier
 
 from . import convert
 from .documents import Document, debounce_delay, off_loop
@@ -26,178 +24,45 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SOURCE = "namel3ss"
 REPUBLISH_DELAY = 0.02
-_SEVERITY = {
-    "error": types.DiagnosticSeverity.Error,
-    "warning": types.DiagnosticSeverity.Warning,
-    "information": types.DiagnosticSeverity.Information,
-    "hint": types.DiagnosticSeverity.Hint,
-}
+decl_options = classifier.declaration_options  # literal options, deployment_config nested
 
 
 def ollama_declarations(analysis: Any) -> list[Any]:
     """Model declarations served by Ollama with a usable model id."""
-    out = []
-    for decl in getattr(analysis, "models", None) or []:
-        if not getattr(decl, "is_ollama", False) or not getattr(decl, "model", None):
-            continue
-        if getattr(decl, "model_range", None) is None:
-            continue
-        if not model_names.is_valid(decl.model):  # the core reports ollama-model-invalid
-            continue
-        out.append(decl)
-    return out
+    return classifier.ollama_declarations(getattr(analysis, "models", None) or [])
 
 
-def decl_options(decl: Any) -> dict:
-    """The declaration's literal options with `deployment_config` nested (references such as
-    `base_url: env.URL` are not URLs and are left out), as the ollama package resolves them."""
-    try:
-        return declaration_options(decl)
-    except Exception:
-        logger.exception("options of %s unreadable", getattr(decl, "name", "?"))
-        return {}
+def _listing(hub: Any, base: str) -> Any:
+    """What the hub knows about `base` (no I/O); starts a background refresh when stale or unknown."""
+    error, models = hub.error(base), hub.models(base)
+    if (error is None and models is None) or hub.is_stale(base):
+        hub.ensure_models(base)
+    if error is not None:
+        return error
+    return None if models is None else [str(m.get("name", "")) for m in models]
 
 
-def _url_range(decl: Any) -> Any:
-    """Where a declaration names its server (base_url / host entry), else its model id."""
-    for section in (getattr(decl, "config", None) or {}, getattr(decl, "deployment_config", None) or {}):
-        for key in ("base_url", "host", "port"):
-            entry = section.get(key) if isinstance(section, dict) else None
-            if entry is not None and getattr(entry, "value_range", None) is not None:
-                return entry.value_range
-    return decl.model_range
-
-
-def close_names(model: str, installed: list[str], limit: int = 3) -> list[str]:
-    """Installed names close to `model` (for 'did you mean' and `Replace with` quickfixes)."""
-    if not installed:
-        return []
-    lowered = {name.lower(): name for name in installed}
-    wanted = model.lower()
-    matches = difflib.get_close_matches(wanted, list(lowered), n=limit, cutoff=0.6)
-    base = wanted.split(":", 1)[0]
-    for name in installed:  # same model, other tag: llama3:70b when llama3:8b is installed
-        if name.lower().split(":", 1)[0] == base and name.lower() not in matches:
-            matches.append(name.lower())
-    return [lowered[m] for m in matches[:limit]]
-
-
-def _diag(rng: Any, message: str, code: str, severity: types.DiagnosticSeverity, data: dict) -> types.Diagnostic:
-    return types.Diagnostic(
-        range=convert.range_(rng), message=message, severity=severity, code=code, source=SOURCE, data=data
-    )
-
-
-class ServerView:
-    """What the hub knows about one server, read once per diagnostics pass (no I/O)."""
-
-    def __init__(self, hub: Any, base: str) -> None:
-        self.base = base
-        self.allowed = hub.allowed(base)
-        self.error = self.models = None
-        self.names: list[str] = []
-        self.by_key: dict[str, str] = {}
-        if not self.allowed:
-            return
-        self.error, self.models = hub.error(base), hub.models(base)
-        if (self.error is None and self.models is None) or hub.is_stale(base):
-            hub.ensure_models(base)
-        self.names = [str(m.get("name", "")) for m in self.models or []]
-        for name in self.names:
-            try:
-                self.by_key.setdefault(model_names.parse(name).key, name)
-            except Exception:
-                continue
-
-    def installed(self, model: str) -> str | None:
-        try:
-            return self.by_key.get(model_names.parse(model).key)
-        except Exception:
-            return None
+def _context_length(hub: Any, base: str, installed: str) -> Any:
+    info = hub.info_peek(base, installed)
+    return info.get("context_length") if isinstance(info, dict) else None
 
 
 def ollama_diagnostics(
     analysis: Any, hub: Any, settings: Any, on_unreachable: Any = None
 ) -> list[types.Diagnostic]:
-    out: list[types.Diagnostic] = []
-    unreachable_reported: set[str] = set()
-    views: dict[str, ServerView] = {}
-    for decl in ollama_declarations(analysis):
-        options = decl_options(decl)
-        base = hub.base_url_for(options)
-        view = views.get(base)
-        if view is None:
-            view = views[base] = ServerView(hub, base)
-        data = {"model": decl.model, "baseUrl": base}
-        if not view.allowed:
-            out.append(
-                _diag(
-                    _url_range(decl),
-                    f"The Ollama server {base} is not in ollama.allowedHosts; the language server will "
-                    f"not contact it. Add its host to the ollama.allowedHosts setting if you trust it.",
-                    "ollama-host-not-allowed",
-                    types.DiagnosticSeverity.Warning,
-                    data,
-                )
-            )
-            continue
-        error, models = view.error, view.models
-        if error is None and models is None:
-            continue
-        if error is not None:
-            if on_unreachable is not None:
-                on_unreachable(base, options)
-            if base not in unreachable_reported:
-                unreachable_reported.add(base)
-                suggestion = getattr(error, "suggestion", None)
-                description = getattr(error, "description", None) or str(error).strip().split("\n")[0] or "no answer"
-                message = f"Ollama server {base} is not reachable: {description}"
-                if suggestion:
-                    message += f". {suggestion.splitlines()[0]}"
-                out.append(
-                    _diag(decl.model_range, message, "ollama-unreachable", types.DiagnosticSeverity.Warning, data)
-                )
-            continue
-        names = view.names
-        installed = view.installed(decl.model)
-        if installed is None:
-            severity_name = getattr(settings, "missing_model", "warning")
-            if severity_name == "off":
-                continue
-            severity = _SEVERITY.get(severity_name, types.DiagnosticSeverity.Warning)
-            message = f"Model '{decl.model}' is not installed on {base}."
-            if options.get("auto_pull_model") is True:
-                severity = types.DiagnosticSeverity.Information
-                message += " It will be pulled on first use (auto_pull_model: true)."
-            else:
-                message += f" Pull it with `ollama pull {decl.model}` or the quick fix."
-            similar = close_names(decl.model, names)
-            if similar:
-                message += " Did you mean " + " or ".join(f"'{s}'" for s in similar) + "?"
-            out.append(_diag(decl.model_range, message, "ollama-model-missing", severity, dict(data, closeMatches=similar)))
-            continue
-        num_ctx = options.get("num_ctx")
-        if isinstance(num_ctx, int) and not isinstance(num_ctx, bool):
-            info = hub.info_peek(base, installed)
-            limit = info.get("context_length") if isinstance(info, dict) else None
-            if isinstance(limit, int) and not isinstance(limit, bool) and num_ctx > limit > 0:
-                entry = (getattr(decl, "config", None) or {}).get("num_ctx")
-                if entry is None and getattr(decl, "kind", None) == "llm":
-                    entry = (getattr(decl, "entries", None) or {}).get("num_ctx")
-                rng = getattr(entry, "value_range", None) or decl.model_range
-                out.append(
-                    _diag(
-                        rng,
-                        f"num_ctx {num_ctx} is larger than the context length of '{installed}' ({limit}); "
-                        f"Ollama will use at most {limit}.",
-                        "ollama-context-exceeded",
-                        types.DiagnosticSeverity.Warning,
-                        dict(data, contextLength=limit, numCtx=num_ctx),
-                    )
-                )
-    return out
+    """The Ollama checks from what the hub already knows; results join when a refresh republishes."""
+    severity = str(getattr(settings, "missing_model", "warning"))
+    diags = classifier.classify(
+        getattr(analysis, "models", None) or [],
+        base_url_of=hub.base_url_for,
+        allowed=hub.allowed,
+        listing=lambda base: _listing(hub, base),
+        context_length=lambda base, installed: _context_length(hub, base, installed),
+        missing_severity=None if severity == "off" else Severity.__members__.get(severity.upper(), Severity.WARNING),
+        on_unreachable=on_unreachable,
+    )
+    return [convert.diagnostic(d) for d in diags]
 
 
 def language_diagnostics(analysis: Any) -> list[types.Diagnostic]:

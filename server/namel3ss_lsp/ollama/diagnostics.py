@@ -1,8 +1,11 @@
-"""Diagnostics that need a live Ollama server, for `namel3ss-lsp check` (and any other caller):
-`ollama-model-missing`, `ollama-unreachable`, `ollama-host-not-allowed`, `ollama-context-exceeded`.
+"""Diagnostics about Ollama models: `ollama-host-not-allowed`, `ollama-unreachable`,
+`ollama-model-missing`, `ollama-context-exceeded`, classified in one place for every caller.
 
-    diags = await model_diagnostics(analysis.models, tools, setting_base_url=None,
-                                    allowed_hosts=DEFAULT_ALLOWED_HOSTS)
+`classify` is pure: it sees the servers only through the functions it is given, so the language
+server passes peeks at its caches (never waiting on the network) and `namel3ss-lsp check` passes
+what `model_diagnostics` fetched:
+
+    diags = await model_diagnostics(analysis.models, tools, setting_base_url=None)
     diags = network_diagnostics(analysis.models, base_url=args.base_url)   # sync, for check.py
 
 Only Ollama declarations with a valid model id are checked (an invalid id already has the
@@ -15,17 +18,17 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import logging
 import os
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from namel3ss_lsp import model_names
 from namel3ss_lsp.language.types import Diagnostic, Severity
 
-from .errors import OllamaError
 from .tools import OllamaEditorTools
 from .urls import DEFAULT_ALLOWED_HOSTS, host_allowed, resolve_base_url
 
-_URL_KEYS = ("base_url", "host", "port")
+logger = logging.getLogger(__name__)
 
 
 def _literal(value: Any) -> bool:
@@ -34,28 +37,155 @@ def _literal(value: Any) -> bool:
 
 
 def declaration_options(decl: Any) -> dict[str, Any]:
-    """The literal options of a ModelDecl, with its deployment_config nested, for resolve_base_url."""
-    options = {k: v for k, v in decl.options().items() if _literal(v)}
-    deployment = {k: v for k, v in decl.deployment_options().items() if _literal(v)}
+    """The literal options of a ModelDecl, with its deployment_config nested, for resolve_base_url
+    (references such as `base_url: env.URL` are not URLs and are left out); {} if unreadable."""
+    try:
+        options = {k: v for k, v in decl.options().items() if _literal(v)}
+        deployment = {k: v for k, v in decl.deployment_options().items() if _literal(v)}
+    except Exception:
+        logger.exception("options of %s unreadable", getattr(decl, "name", "?"))
+        return {}
     if deployment:
         options["deployment_config"] = deployment
     return options
 
 
-def _url_range(decl: Any) -> Any:
-    for key in _URL_KEYS:
-        entry = decl.config.get(key) or (decl.entries.get(key) if decl.kind == "llm" else None)
+def ollama_declarations(models: Iterable[Any]) -> list[Any]:
+    """The model declarations served by Ollama with a usable model id."""
+    return [
+        decl for decl in models or ()
+        if getattr(decl, "is_ollama", False) and getattr(decl, "model_range", None) is not None
+        and isinstance(getattr(decl, "model", None), str) and model_names.is_valid(decl.model)
+    ]
+
+
+def _entry(decl: Any, key: str, sections: tuple[str, ...] = ("config",)) -> Any:
+    for section in sections + (("entries",) if decl.kind == "llm" else ()):
+        entry = (getattr(decl, section, None) or {}).get(key)
         if entry is not None and entry.value_range is not None:
+            return entry
+    return None
+
+
+def _url_range(decl: Any) -> Any:
+    """Where a declaration names its server (base_url / host / port), else its model id."""
+    for key in ("base_url", "host", "port"):
+        entry = _entry(decl, key, ("config", "deployment_config"))
+        if entry is not None:
             return entry.value_range
     return decl.model_range
 
 
-def _auto_pull_explicit(options: Mapping[str, Any]) -> bool:
-    return options.get("auto_pull_model") is True
+def close_names(model: str, installed: list[str], limit: int = 3) -> list[str]:
+    """Installed names close to `model` (for 'did you mean' and `Replace with` quickfixes)."""
+    lowered = {name.lower(): name for name in installed}
+    wanted = model.lower()
+    matches = difflib.get_close_matches(wanted, list(lowered), n=limit, cutoff=0.6)
+    base = wanted.split(":", 1)[0]
+    for name in lowered:  # same model, other tag: llama3:70b when llama3:8b is installed
+        if name.split(":", 1)[0] == base and name not in matches:
+            matches.append(name)
+    return [lowered[m] for m in matches[:limit]]
 
 
 def _first_line(text: str | None) -> str:
-    return (text or "").strip().splitlines()[0] if text and text.strip() else ""
+    return text.strip().splitlines()[0] if text and text.strip() else ""
+
+
+def _by_key(names: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name in names:
+        try:
+            out.setdefault(model_names.parse(name).key, name)
+        except Exception:
+            continue
+    return out
+
+
+def classify(
+    models: Iterable[Any],
+    *,
+    base_url_of: Callable[[Mapping[str, Any]], str],
+    allowed: Callable[[str], bool],
+    listing: Callable[[str], Any],
+    context_length: Callable[[str, str], Any],
+    missing_severity: Severity | None = Severity.WARNING,
+    on_unreachable: Callable[[str, dict], Any] | None = None,
+) -> list[Diagnostic]:
+    """The Ollama diagnostics of `models` (language ModelDecl objects), without any I/O of its own.
+
+    base_url_of(options): the server of a declaration from its `declaration_options`;
+    allowed(base): whether the server may be contacted (else ollama-host-not-allowed; nothing more asked);
+    listing(base): installed names, the failure (-> ollama-unreachable, once per server), or None
+    when not known yet (no diagnostic); context_length(base, installed): tokens, or None when unknown;
+    missing_severity: of ollama-model-missing, None for off (auto_pull_model: true -> information);
+    on_unreachable(base, options): told about every declaration whose server failed."""
+    out: list[Diagnostic] = []
+    allowed_of: dict[str, bool] = {}
+    listings: dict[str, Any] = {}
+    indexes: dict[str, dict[str, str]] = {}
+    for decl in ollama_declarations(models):
+        model, options = decl.model, declaration_options(decl)
+        base = base_url_of(options)
+        data: dict[str, Any] = {"model": model, "baseUrl": base}
+        if base not in allowed_of:
+            allowed_of[base] = bool(allowed(base))
+        if not allowed_of[base]:
+            out.append(Diagnostic(
+                _url_range(decl),
+                f"Ollama server {base} is not in ollama.allowedHosts, so model '{model}' was not checked "
+                "and the server was not contacted. Add its host to ollama.allowedHosts if you trust it.",
+                "ollama-host-not-allowed", Severity.WARNING, data=data))
+            continue
+        first_use = base not in listings
+        if first_use:
+            listings[base] = listing(base)
+        names = listings[base]
+        if names is None:
+            continue
+        if isinstance(names, BaseException):
+            if on_unreachable is not None:
+                on_unreachable(base, options)
+            if first_use:
+                text = getattr(names, "description", None) or _first_line(str(names)) or repr(names)
+                hint = _first_line(getattr(names, "suggestion", None))
+                where = "" if base in text else f" on {base}"
+                out.append(Diagnostic(
+                    decl.model_range,
+                    f"Cannot check models{where}: {text}." + (f" {hint}" if hint else ""),
+                    "ollama-unreachable", Severity.WARNING,
+                    data=dict(data, kind=getattr(names, "kind", None) or "protocol")))
+            continue
+        if base not in indexes:
+            indexes[base] = _by_key(names)
+        installed = indexes[base].get(model_names.parse(model).key)
+        if installed is None:
+            if missing_severity is None:
+                continue
+            close, auto_pull = close_names(model, names), options.get("auto_pull_model") is True
+            message = f"Model '{model}' is not installed on the Ollama server {base}" + (
+                "; it will be pulled on first use (auto_pull_model: true)." if auto_pull else ".")
+            if close:
+                message += " Did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+            if not auto_pull:
+                message += f" Run: ollama pull {model}"
+            out.append(Diagnostic(decl.model_range, message, "ollama-model-missing",
+                                  Severity.INFORMATION if auto_pull else missing_severity,
+                                  data=dict(data, closeMatches=close)))
+            continue
+        num_ctx = options.get("num_ctx")
+        if not isinstance(num_ctx, int) or isinstance(num_ctx, bool):
+            continue
+        limit = context_length(base, installed)
+        if isinstance(limit, int) and not isinstance(limit, bool) and num_ctx > limit > 0:
+            entry = _entry(decl, "num_ctx")
+            out.append(Diagnostic(
+                entry.value_range if entry is not None else decl.model_range,
+                f"num_ctx {num_ctx} exceeds the context length of '{installed}' ({limit} tokens); "
+                f"Ollama will use at most {limit}.",
+                "ollama-context-exceeded", Severity.WARNING,
+                data=dict(data, contextLength=limit, numCtx=num_ctx)))
+    return out
 
 
 async def model_diagnostics(
@@ -67,89 +197,40 @@ async def model_diagnostics(
     missing_severity: Severity | None = Severity.WARNING,
     environ: Mapping[str, str] | None = None,
 ) -> list[Diagnostic]:
-    """Network diagnostics for the Ollama declarations among `models` (language ModelDecl objects).
-
-    `missing_severity=None` turns ollama-model-missing off (setting diagnostics.missingModel: off).
-    A missing model whose config says `auto_pull_model: true` is reported at INFORMATION."""
+    """`classify` over the network: each pass fetches (concurrently) what the previous one asked
+    for, until nothing more is wanted (model lists, then /api/show of installed models)."""
     env = os.environ if environ is None else environ
     always = [u for u in (setting_base_url, resolve_base_url({}, setting=setting_base_url, environ=env)) if u]
-    allowed = list(allowed_hosts or ())
-    out: list[Diagnostic] = []
-    wanted: list[tuple[Any, str, dict[str, Any]]] = []
-    for decl in models:
-        if not getattr(decl, "is_ollama", False) or decl.model_range is None:
-            continue
-        model = decl.model
-        if not isinstance(model, str) or not model_names.is_valid(model):
-            continue
-        options = declaration_options(decl)
-        base = resolve_base_url(options, setting=setting_base_url, environ=env)
-        data = {"model": model, "baseUrl": base}
-        if not host_allowed(base, allowed, always_allowed=always):
-            out.append(Diagnostic(
-                _url_range(decl),
-                f"Ollama server {base} is not in ollama.allowedHosts, so model '{model}' was not checked "
-                "(the server was not contacted).",
-                "ollama-host-not-allowed", Severity.WARNING, data=data))
-            continue
-        wanted.append((decl, base, options))
+    hosts = list(allowed_hosts or ())
+    known: dict[tuple, Any] = {}
 
-    bases = sorted({base for _, base, _ in wanted})
-    listings = await asyncio.gather(*[tools.list_available_models(b) for b in bases], return_exceptions=True)
-    by_base = dict(zip(bases, listings))
-    context_checks = []
-    for decl, base, options in wanted:
-        model = decl.model
-        data: dict[str, Any] = {"model": model, "baseUrl": base}
-        listing = by_base[base]
-        if isinstance(listing, BaseException):
-            err = listing if isinstance(listing, OllamaError) else None
-            description = err.description if err else repr(listing)
-            suggestion = err.suggestion if err else None
-            data.update({"kind": err.kind if err else "protocol", "suggestion": suggestion})
-            hint = _first_line(suggestion)
-            out.append(Diagnostic(
-                decl.model_range,
-                f"Cannot check model '{model}': {description}." + (f" {hint}" if hint else ""),
-                "ollama-unreachable", Severity.WARNING, data=data))
-            continue
-        names = [m["name"] for m in listing]
-        installed = model_names.find_installed(model, names)
-        if installed is None:
-            if missing_severity is None:
-                continue
-            close = difflib.get_close_matches(model_names.normalize(model), names, n=3, cutoff=0.6)
-            data["closeMatches"] = close
-            if _auto_pull_explicit(options):
-                message = (f"Model '{model}' is not installed on {base}; it will be pulled on first use "
-                           "(auto_pull_model: true).")
-                severity = Severity.INFORMATION
-            else:
-                message = f"Model '{model}' is not installed on the Ollama server {base}. Run: ollama pull {model}"
-                severity = missing_severity
-            if close:
-                message += f" (installed: {', '.join(close)})"
-            out.append(Diagnostic(decl.model_range, message, "ollama-model-missing", severity, data=data))
-            continue
-        num_ctx_entry = decl.config.get("num_ctx") or (decl.entries.get("num_ctx") if decl.kind == "llm" else None)
-        if num_ctx_entry is not None and isinstance(num_ctx_entry.value, int) and not isinstance(num_ctx_entry.value, bool):
-            context_checks.append((decl, base, installed, num_ctx_entry))
+    async def fetch(key: tuple) -> Any:
+        if key[0] == "tags":
+            return [str(m.get("name", "")) for m in await tools.list_available_models(key[1])]
+        info = await tools.model_info(key[2], key[1])
+        return info.get("context_length") if isinstance(info, dict) else None
 
-    infos = await asyncio.gather(*[tools.model_info(installed, base) for _, base, installed, _ in context_checks],
-                                 return_exceptions=True)
-    for (decl, base, installed, entry), info in zip(context_checks, infos):
-        if isinstance(info, BaseException):
-            continue
-        limit = info.get("context_length")
-        if isinstance(limit, int) and entry.value > limit:
-            out.append(Diagnostic(
-                entry.value_range or decl.model_range,
-                f"num_ctx {entry.value} exceeds the context length of '{installed}' ({limit} tokens); "
-                "Ollama will not give the model more than it was trained for.",
-                "ollama-context-exceeded", Severity.WARNING,
-                data={"model": decl.model, "baseUrl": base, "contextLength": limit, "numCtx": entry.value}))
-    out.sort(key=lambda d: (d.range.start, d.range.end))
-    return out
+    while True:
+        wanted: dict[tuple, None] = {}
+
+        def peek(*key: str) -> Any:
+            if key not in known:
+                wanted[key] = None
+            return known.get(key)
+
+        diags = classify(
+            models,
+            base_url_of=lambda options: resolve_base_url(options, setting=setting_base_url, environ=env),
+            allowed=lambda base: host_allowed(base, hosts, always_allowed=always),
+            listing=lambda base: peek("tags", base),
+            context_length=lambda base, installed: peek("show", base, installed),
+            missing_severity=missing_severity,
+        )
+        if not wanted:
+            return diags
+        results = await asyncio.gather(*map(fetch, wanted), return_exceptions=True)
+        for key, result in zip(wanted, results):
+            known[key] = None if key[0] == "show" and isinstance(result, BaseException) else result
 
 
 def network_diagnostics(models: Sequence[Any], *, base_url: str | None = None,
