@@ -57,7 +57,7 @@ def _syntax(index: LineIndex, start: int, end: int, message: str) -> Diagnostic:
 _LONE_CR = re.compile(r"\r(?!\n)")
 
 
-def analyze(text: str) -> Analysis:
+def analyze(text: str, *, remember: bool = True) -> Analysis:
     """Parse and check one document. Never raises: an internal failure becomes a diagnostic."""
     if "\r" in text:
         # LSP counts a lone "\r" as a line break, as editors do; the core splits lines on "\n".
@@ -70,7 +70,7 @@ def analyze(text: str) -> Analysis:
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _analyze(text, index, doc)
+        return _analyze(text, index, doc, remember)
     except Exception as exc:  # pragma: no cover - a bug must not take the editor down with it
         rng = Range(index.position(0), index.position(0))
         diag = Diagnostic(rng, f"internal error while analysing this file: {type(exc).__name__}: {exc}", "syntax-error", Severity.ERROR)
@@ -80,7 +80,7 @@ def analyze(text: str) -> Analysis:
             gc.enable()
 
 
-def _analyze(text: str, index: LineIndex, doc: Doc) -> Analysis:
+def _analyze(text: str, index: LineIndex, doc: Doc, remember: bool = True) -> Analysis:
     result = rescan(text)
     masked = result.masked
     diagnostics: list[Diagnostic] = [_syntax(index, s, e, msg) for s, e, msg in result.errors]
@@ -118,7 +118,8 @@ def _analyze(text: str, index: LineIndex, doc: Doc) -> Analysis:
     diagnostics += check_duplicate_declarations(items)
     diagnostics += [d for piece in pieces for d, _, _ in piece.dup_keys]
     diagnostics += _check_models(pieces, models, {id(p): e for _, _, p, e in fresh})
-    CACHE.put_many([(key, entry) for key, _, _, entry in fresh if entry is not None])
+    if remember:
+        CACHE.put_many([(key, entry) for key, _, _, entry in fresh if entry is not None])
     diagnostics = _dedupe(diagnostics)
     diagnostics.sort(key=lambda d: (d.range.start, d.range.end))
     decls = [d for piece in pieces for d in piece.decls]

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from typing import TYPE_CHECKING, Any
 
+import attrs
 from lsprotocol import types
 
 from namel3ss_lsp.language import completion_context
@@ -98,23 +100,56 @@ def _edit(ctx: Any, text: str) -> types.TextEdit | None:
     return types.TextEdit(range=convert.range_(rng), new_text=text)
 
 
-async def model_items(ls: "Namel3ssLanguageServer", ctx: Any) -> tuple[list[types.CompletionItem], bool]:
+async def model_items(ls: "Namel3ssLanguageServer", ctx: Any) -> types.CompletionList:
+    """The installed models of the declaration's server, from cache; never waits on the network
+    for more than NETWORK_BUDGET (only while the very first fetch of a list is under way)."""
     hub = ls.hub
     options = decl_options(ctx.decl) if getattr(ctx, "decl", None) is not None else {}
     base = hub.base_url_for(options)
     if not hub.allowed(base):
-        return offline_items(ls, ctx, f"not installed · {base} is not in ollama.allowedHosts"), False
+        return _offline_list(ls, ctx, f"not installed · {base} is not in ollama.allowedHosts", incomplete=False)
     models, error = hub.models(base), hub.error(base)
     if models is None and error is None:
         task = hub.ensure_models(base)
         if task is not None:
-            await asyncio.wait([task], timeout=NETWORK_BUDGET)
+            # Every completion during a slow first fetch shares one budget counted from its start.
+            loop = asyncio.get_running_loop()
+            budget = NETWORK_BUDGET - (loop.time() - _FETCH_STARTED.setdefault(task, loop.time()))
+            if budget > 0.001:
+                await asyncio.wait([task], timeout=budget)
         models, error = hub.models(base), hub.error(base)
     elif hub.is_stale(base):
         hub.ensure_models(base)
     if error is not None or models is None:
         why = "server unreachable" if error is not None else "model list not loaded yet"
-        return offline_items(ls, ctx, f"not installed · {why}"), True
+        return _offline_list(ls, ctx, f"not installed · {why}", incomplete=True)
+    items = _installed_items(ls, base, models)
+    rng = getattr(ctx, "replace_range", None)
+    if rng is None:
+        return types.CompletionList(is_incomplete=False, items=items)
+    edit_range = convert.range_(rng)
+    if _supports_default_edit_range(ls):
+        # One range for all items: the cached items are sent as they are, unchanged per request.
+        return types.CompletionList(
+            is_incomplete=False, items=items, item_defaults=types.CompletionItemDefaults(edit_range=edit_range)
+        )
+    items = [attrs.evolve(item, text_edit=types.TextEdit(range=edit_range, new_text=item.label)) for item in items]
+    return types.CompletionList(is_incomplete=False, items=items)
+
+
+# base URL -> (the model list they were built from, (info version, markup kind), items without edits)
+_ITEM_CACHE: dict[str, tuple[list, tuple, list[types.CompletionItem]]] = {}
+# first-fetch task -> when the first completion began waiting for it
+_FETCH_STARTED: "weakref.WeakKeyDictionary[asyncio.Task, float]" = weakref.WeakKeyDictionary()
+
+
+def _installed_items(ls: "Namel3ssLanguageServer", base: str, models: list[dict]) -> list[types.CompletionItem]:
+    """Items for a model list, built once per list (and per arrival of /api/show facts)."""
+    hub = ls.hub
+    key = (hub.info_version, _markup(ls, "").kind)
+    cached = _ITEM_CACHE.get(base)
+    if cached is not None and cached[0] is models and cached[1] == key:
+        return cached[2]
     items = []
     for index, entry in enumerate(models):
         name = str(entry.get("name", ""))
@@ -130,10 +165,22 @@ async def model_items(ls: "Namel3ssLanguageServer", ctx: Any) -> tuple[list[type
                 documentation=_markup(ls, model_documentation(entry, info)),
                 filter_text=name,
                 sort_text=f"0{index:04d}",
-                text_edit=_edit(ctx, name),
             )
         )
-    return items, False
+    _ITEM_CACHE[base] = (models, key, items)
+    return items
+
+
+def _supports_default_edit_range(ls: "Namel3ssLanguageServer") -> bool:
+    try:
+        defaults = ls.client_capabilities.text_document.completion.completion_list.item_defaults or []
+    except AttributeError:
+        return False
+    return "editRange" in defaults
+
+
+def _offline_list(ls: "Namel3ssLanguageServer", ctx: Any, detail: str, *, incomplete: bool) -> types.CompletionList:
+    return types.CompletionList(is_incomplete=incomplete, items=offline_items(ls, ctx, detail))
 
 
 def offline_items(ls: "Namel3ssLanguageServer", ctx: Any, detail: str) -> list[types.CompletionItem]:
@@ -252,8 +299,7 @@ def register(ls: "Namel3ssLanguageServer") -> None:
         ctx = completion_context(analysis, Position(params.position.line, params.position.character))
         kind = getattr(ctx, "kind", "none")
         if kind == "model-id":
-            items, incomplete = await model_items(ls, ctx)
-            return types.CompletionList(is_incomplete=incomplete, items=items)
+            return await model_items(ls, ctx)
         if kind == "key":
             return types.CompletionList(is_incomplete=False, items=key_items(ls, ctx))
         if kind == "provider":

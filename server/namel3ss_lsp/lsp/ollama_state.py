@@ -42,6 +42,7 @@ class OllamaHub:
         self._attempted: dict[str, float] = {}
         self._signatures: dict[str, Any] = {}
         self._info: dict[tuple[str, str], dict] = {}
+        self.info_version = 0  # bumped when /api/show facts arrive: cached completion items go stale
         self._info_failed: dict[tuple[str, str], float] = {}
         self._info_tasks: dict[tuple[str, str], asyncio.Task] = {}
 
@@ -259,6 +260,7 @@ class OllamaHub:
             return
         if isinstance(info, dict):
             self._info[key] = info
+            self.info_version += 1
             self._info_failed.pop(key, None)
             self._changed(base_url, "info")
 

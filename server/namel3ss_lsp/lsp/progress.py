@@ -32,7 +32,7 @@ def client_supports_progress(ls) -> bool:
 
 
 class WorkDone:
-    def __init__(self, ls, title: str, *, cancellable: bool = True, min_interval: float = 0.1):
+    def __init__(self, ls, title: str, *, cancellable: bool = True, min_interval: float = 0.12):
         self._ls = ls
         self.title = title
         self.cancellable = cancellable
@@ -101,6 +101,8 @@ class WorkDone:
         now = time.monotonic()
         wait = self._last_sent + self.min_interval - now
         if wait <= 0:
+            if self._timer is not None:  # a late timer must not send a second report right after
+                self._timer.cancel()
             self._send_pending()
         elif self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(wait, self._send_pending)

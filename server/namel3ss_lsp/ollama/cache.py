@@ -66,7 +66,7 @@ class ModelCache:
     def store_models(self, base_url: str, models: list[dict[str, Any]]) -> None:
         if self._fresh is not None:
             self._fresh[base_url] = models
-        self._last[base_url] = (models, time.monotonic())
+        self._last[base_url] = (copy.deepcopy(models), time.monotonic())
         self._errors.pop(base_url, None)
 
     def store_error(self, base_url: str, error: OllamaError) -> None:
@@ -74,7 +74,7 @@ class ModelCache:
 
     def peek(self, base_url: str) -> list[dict[str, Any]] | None:
         entry = self._last.get(base_url)
-        return copy.deepcopy(entry[0]) if entry is not None else None
+        return entry[0] if entry is not None else None  # read-only: copied once when stored
 
     def age(self, base_url: str) -> float | None:
         entry = self._last.get(base_url)

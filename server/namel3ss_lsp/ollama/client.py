@@ -176,6 +176,8 @@ class OllamaClient:
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             follow_redirects=False,
             trust_env=False,
+            # plain http (Ollama's default) uses no TLS: do not load the CA bundle on the event loop
+            verify=_tls_context() if str(base_url).lower().startswith("https:") else False,
         )
 
     @property
@@ -415,3 +417,18 @@ class OllamaClient:
                 model=model, base_url=self.base_url, kind="protocol",
                 suggestion="The connection may have dropped or the server restarted; check the Ollama "
                            "server log and try again."))
+
+
+_TLS = None
+
+
+def _tls_context():
+    """One SSL context for every https client (building it loads the CA bundle: 50-400 ms)."""
+    global _TLS
+    if _TLS is None:
+        import ssl
+
+        import certifi
+
+        _TLS = ssl.create_default_context(cafile=certifi.where())  # what httpx uses by default
+    return _TLS
