@@ -77,7 +77,8 @@ def check_file(path: Path, *, offline: bool = True, base_url: str | None = None)
     text, problem = _read(path)
     if problem is not None:
         return [problem]
-    analysis = analyze(text)
+    # remember=False: a one-shot check never edits the file again, so caching chunks is waste.
+    analysis = analyze(text, remember=False)
     diagnostics = list(analysis.diagnostics)
     if not offline:
         diagnostics.extend(_network_diagnostics(analysis, path, base_url))
