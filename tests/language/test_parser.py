@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from namel3ss_lsp.language import Declaration, Entry, Expr, Position, Ref, analyze, grammar_text
-from namel3ss_lsp.language.parser import GRAMMAR_NAME, _REPO_GRAMMAR
+from namel3ss_lsp.language.parser import GRAMMAR_NAME
 
 from .helpers import text_at
 
@@ -215,6 +215,7 @@ def test_entries_keep_key_and_value_ranges():
     assert text_at(text, md.name_range) == "m"
 
 
-def test_grammar_is_found_from_the_repository():
-    assert _REPO_GRAMMAR.name == GRAMMAR_NAME and _REPO_GRAMMAR.is_file()
-    assert "PAIR" in grammar_text() and grammar_text() == _REPO_GRAMMAR.read_text(encoding="utf-8")
+def test_the_loaded_grammar_is_the_repository_grammar():
+    """Installed from a wheel or run from the checkout, the parser reads grammar/namel3ss.lark."""
+    repo_grammar = Path(__file__).resolve().parents[2] / "grammar" / GRAMMAR_NAME
+    assert "PAIR" in grammar_text() and grammar_text() == repo_grammar.read_text(encoding="utf-8")
