@@ -8,35 +8,23 @@
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Iterator
+from typing import AsyncIterator, Iterator
 
 import pytest
 import pytest_asyncio
 
 from tests.standin.process import StandInProcess
 
-from .harness import RecordingClient, start_client, stop_client
-
-
-class _Standins:
-    def __init__(self) -> None:
-        self.started: list[StandInProcess] = []
-
-    def __call__(self, models: list[str] | None = None, pullable: list[str] | None = None, **knobs: Any) -> StandInProcess:
-        server = StandInProcess(models=models, pullable=pullable, **knobs)
-        server.start()
-        self.started.append(server)
-        return server
+from .harness import ClientFactory, RecordingClient, StandinFactory, start_client, stop_client
 
 
 @pytest.fixture
-def standins() -> Iterator[_Standins]:
-    factory = _Standins()
+def standins() -> Iterator[StandinFactory]:
+    factory = StandinFactory()
     try:
         yield factory
     finally:
-        for server in factory.started:
-            server.stop()
+        factory.stop_all()
 
 
 @pytest.fixture
@@ -44,18 +32,6 @@ def standin_url(standins) -> str:
     """One stand-in with llama3:8b and mistral:latest installed and phi3:mini pullable."""
     server = standins(models=["llama3:8b", "mistral:latest"], pullable=["phi3:mini", "qwen2.5:0.5b"])
     return server.url
-
-
-class _Clients:
-    def __init__(self) -> None:
-        self.started: list[RecordingClient] = []
-
-    async def __call__(self, profile: str | None = None, **kwargs: Any) -> RecordingClient:
-        from .harness import VSCODE
-
-        client = await start_client(profile or VSCODE, **kwargs)
-        self.started.append(client)
-        return client
 
 
 def pytest_collection_modifyitems(items):
@@ -74,16 +50,12 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def lsp() -> AsyncIterator[_Clients]:
-    clients = _Clients()
+async def lsp() -> AsyncIterator[ClientFactory]:
+    clients = ClientFactory()
     try:
         yield clients
     finally:
-        for client in clients.started:
-            try:
-                await stop_client(client)
-            except Exception:  # a test that killed its server on purpose
-                pass
+        await clients.stop_all()
 
 
 # ---- shared servers: one stand-in and one server per client profile for the whole run ----------

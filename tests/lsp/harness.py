@@ -229,3 +229,44 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "__dict__") and not isinstance(value, type):
         return {k: _plain(v) for k, v in vars(value).items()}
     return value
+
+
+class StandinFactory:
+    """`standins(models=..., pullable=..., **knobs)`: stand-in Ollama processes, stopped by stop_all()."""
+
+    def __init__(self) -> None:
+        self.started: list = []
+
+    def __call__(self, models: list[str] | None = None, pullable: list[str] | None = None, **knobs: Any):
+        from tests.standin.process import StandInProcess
+
+        server = StandInProcess(models=models, pullable=pullable, **knobs)
+        server.start()
+        self.started.append(server)
+        return server
+
+    def stop_all(self) -> None:
+        for server in self.started:
+            try:
+                server.stop()
+            except Exception:  # already gone: a test stopped it on purpose
+                pass
+
+
+class ClientFactory:
+    """`lsp(profile=None, init=..., env=...)`: real server processes with recording clients."""
+
+    def __init__(self) -> None:
+        self.started: list[RecordingClient] = []
+
+    async def __call__(self, profile: str | None = None, **kwargs: Any) -> RecordingClient:
+        client = await start_client(profile or VSCODE, **kwargs)
+        self.started.append(client)
+        return client
+
+    async def stop_all(self) -> None:
+        for client in self.started:
+            try:
+                await stop_client(client)
+            except Exception:  # a test that killed its server on purpose
+                pass
