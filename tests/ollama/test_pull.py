@@ -111,7 +111,7 @@ def test_aggregator_is_monotonic_for_any_sequence():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from namel3ss_lsp.ollama.client import _PullAggregator
+    from namel3ss_lsp.ollama.wire import PullAggregator
 
     line = st.fixed_dictionaries(
         {"status": st.sampled_from(["pulling a", "pulling b", "verifying sha256 digest", "odd"])},
@@ -123,7 +123,7 @@ def test_aggregator_is_monotonic_for_any_sequence():
     @settings(max_examples=200, deadline=None)
     @given(st.lists(line, max_size=30))
     def check(lines):
-        aggregator = _PullAggregator()
+        aggregator = PullAggregator()
         last = None
         for obj in lines:
             progress = aggregator.feed(obj)

@@ -2,18 +2,20 @@
 
     from namel3ss_lsp.ollama import OllamaEditorTools, OllamaProvider, OllamaError, register_metric_listener
 
-Modules: errors (OllamaError), urls (base URL resolution, host allow-list), client (HTTP, one
-server), cache (TTL caches, single-flight), tools (OllamaEditorTools), provider (OllamaProvider),
-metrics, server_process (start `ollama serve`), diagnostics (model checks for `check` and the LSP).
+Modules: errors (OllamaError), urls (base URL resolution, host allow-list), wire (tolerant
+reading of Ollama's JSON, pull progress), client (HTTP, one server), cache (TTL caches,
+single-flight), tools (OllamaEditorTools), provider (OllamaProvider), metrics, server_process
+(start `ollama serve`), diagnostics (model checks for `check` and the LSP).
 """
 
-from .client import OllamaClient, PullProgress, normalize_model_entry, require_valid_name
+from .client import OllamaClient, require_valid_name
 from .errors import KINDS as ERROR_KINDS
 from .errors import OllamaError
 from .metrics import METRIC_NAMES, record_metric, register_metric_listener, unregister_metric_listener
 from .provider import OllamaProvider, ProviderResponse, final_metadata, keep_alive_value
 from .server_process import start_ollama_server
 from .tools import DEFAULT_MODEL, OllamaEditorTools, extract_model_info
+from .wire import PullProgress, normalize_model_entry
 from .urls import (
     BASE_URL_ENV,
     DEFAULT_ALLOWED_HOSTS,

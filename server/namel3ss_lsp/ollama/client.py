@@ -21,8 +21,7 @@ import logging
 import re
 import time
 from contextlib import aclosing
-from dataclasses import dataclass
-from typing import Any, AsyncIterator, Awaitable, Callable, Union
+from typing import Any, AsyncIterator
 
 import httpx
 
@@ -31,27 +30,11 @@ from namel3ss_lsp import __version__, model_names
 from . import errors
 from .errors import OllamaError
 from .metrics import record_metric
+from .wire import PullAggregator, ProgressCallback, PullProgress, normalize_model_entry
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"namel3ss-lsp/{__version__} (httpx/{httpx.__version__})"
-DETAIL_KEYS = ("parent_model", "format", "family", "families", "parameter_size", "quantization_level")
-
-
-@dataclass(frozen=True)
-class PullProgress:
-    """Progress of a pull, aggregated over layers: sums of completed/total bytes over digests."""
-
-    status: str
-    completed: int
-    total: int
-    percent: float | None  # None until a layer size is known; monotonic; 100.0 on success
-    digest: str | None = None
-
-
-ProgressCallback = Callable[[PullProgress], Union[None, Awaitable[None]]]
-
-
 def require_valid_name(name: object, base_url: str | None = None) -> str:
     """The name itself when Ollama would accept it; OllamaError(kind="invalid_name") otherwise.
 
@@ -63,45 +46,6 @@ def require_valid_name(name: object, base_url: str | None = None) -> str:
     if reason is not None:
         raise errors.invalid_name(name, reason, base_url)
     return name
-
-
-def _int(value: Any) -> int:
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, (int, float)):
-        return max(0, int(value))
-    return 0
-
-
-def normalize_details(details: Any) -> dict[str, Any]:
-    """`details` with every field present: families null -> [], missing strings -> ""."""
-    src = details if isinstance(details, dict) else {}
-    out: dict[str, Any] = {k: v for k, v in src.items() if k not in DETAIL_KEYS}
-    for key in DETAIL_KEYS:
-        value = src.get(key)
-        if key == "families":
-            out[key] = [str(f) for f in value] if isinstance(value, list) else []
-        else:
-            out[key] = value if isinstance(value, str) else ""
-    return out
-
-
-def normalize_model_entry(entry: Any) -> dict[str, Any] | None:
-    """A /api/tags (or /api/ps) entry in our shape; None when it has no usable name."""
-    if not isinstance(entry, dict):
-        return None
-    name = entry.get("model") or entry.get("name")
-    if not isinstance(name, str) or not name:
-        return None
-    modified = entry.get("modified_at")
-    digest = entry.get("digest")
-    return {
-        "name": name,
-        "size": _int(entry.get("size")),
-        "modified_at": modified if isinstance(modified, str) else None,
-        "digest": digest if isinstance(digest, str) else None,
-        "details": normalize_details(entry.get("details")),
-    }
 
 
 def _error_text(response: httpx.Response) -> str:
@@ -119,30 +63,6 @@ def _error_text(response: httpx.Response) -> str:
     text = re.sub(r"<[^>]+>", " ", text)
     text = " ".join(text.split())
     return (text[:200] + "…" if len(text) > 200 else text) or response.reason_phrase or "no details"
-
-
-class _PullAggregator:
-    def __init__(self) -> None:
-        self.layers: dict[str, list[int]] = {}
-        self.percent: float | None = None
-
-    def feed(self, obj: dict[str, Any]) -> PullProgress:
-        status = str(obj.get("status") or "")
-        digest = obj.get("digest") if isinstance(obj.get("digest"), str) else None
-        if digest:
-            layer = self.layers.setdefault(digest, [0, 0])
-            layer[1] = max(layer[1], _int(obj.get("total")))
-            completed = _int(obj.get("completed"))
-            layer[0] = max(layer[0], min(completed, layer[1]) if layer[1] else completed)
-        completed = sum(c for c, _ in self.layers.values())
-        total = sum(t for _, t in self.layers.values())
-        if status == "success":
-            self.percent = 100.0
-            completed = total = max(total, completed)
-        elif total > 0:
-            current = min(100.0, 100.0 * completed / total)
-            self.percent = current if self.percent is None else max(self.percent, current)
-        return PullProgress(status, completed, total, self.percent, digest)
 
 
 async def _notify(callback: ProgressCallback | None, progress: PullProgress) -> None:
@@ -367,7 +287,7 @@ class OllamaClient:
         Cancelling the awaiting task closes the stream (CancelledError propagates)."""
         require_valid_name(name, self.base_url)
         stall = self.pull_stall_timeout if stall_timeout is None else float(stall_timeout)
-        aggregator = _PullAggregator()
+        aggregator = PullAggregator()
 
         async def run() -> None:
             success = False

@@ -31,7 +31,8 @@ from typing import Any, AsyncIterator, Mapping
 from namel3ss_lsp import model_names
 
 from . import errors
-from .client import ProgressCallback, require_valid_name
+from .client import require_valid_name
+from .wire import ProgressCallback
 from .errors import OllamaError
 from .metrics import record_metric
 from .server_process import start_ollama_server

@@ -20,7 +20,8 @@ from namel3ss_lsp import model_names
 
 from . import errors
 from .cache import ModelCache, SingleFlight
-from .client import OllamaClient, ProgressCallback, normalize_details, require_valid_name
+from .client import OllamaClient, require_valid_name
+from .wire import ProgressCallback, normalize_details
 from .errors import OllamaError
 from .metrics import record_metric
 from .urls import host_allowed, normalize_base_url, resolve_base_url, url_problem
