@@ -17,7 +17,7 @@ from standin import REPO, child_env
 
 BENCH = REPO / "benchmarks"
 WORK = BENCH / ".work"
-SHARED = REPO.parent / "shared"
+CORPUS = REPO / "tests" / "corpus"
 
 # N3BENCH_SERVER_CMD overrides the server under test (e.g. another checkout, or the baseline itself
 # to check the harness): a shell-style command line.

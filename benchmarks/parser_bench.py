@@ -1,6 +1,6 @@
 """Figure 8: throughput of ``namel3ss_lsp.language`` (run as its own process by figures.py).
 
-Inputs: the real corpus concatenated (``../shared/corpus/brace/**/*.ai`` and ``doc_snippets/*.ai``),
+Inputs: the real corpus concatenated (``tests/corpus/brace/**/*.ai`` and ``doc_snippets/*.ai``),
 and a synthetic ~10 MB file mixing the declaration kinds found in that corpus. Prints one JSON line
 ``{"rows": [[metric, value], ...], "notes": [...], "headline": "..."}`` as its last line.
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import json
 import statistics
 import sys
@@ -23,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path[:0] = [str(REPO / "server"), str(REPO)]
 
-SHARED = Path(os.environ.get("NAMEL3SS_SHARED", REPO.parent / "shared"))
+CORPUS = REPO / "tests" / "corpus"
 
 SYNTH_TEMPLATE = '''# ---- block {i}
 ai model local_{i} {{
@@ -72,7 +71,7 @@ agent "Agent{i}" {{
 
 
 def corpus_text() -> tuple[str, int]:
-    files = sorted((SHARED / "corpus" / "brace").rglob("*.ai")) + sorted((SHARED / "corpus" / "doc_snippets").rglob("*.ai"))
+    files = sorted((CORPUS / "brace").rglob("*.ai")) + sorted((CORPUS / "doc_snippets").rglob("*.ai"))
     parts = [f.read_text(encoding="utf-8", errors="replace") for f in files]
     return "\n".join(parts), len(files)
 
@@ -233,7 +232,7 @@ def main() -> int:
     notes: list = []
     text, nfiles = corpus_text()
     if nfiles == 0:
-        notes.append(f"No corpus found under {SHARED}/corpus (set NAMEL3SS_SHARED): corpus rows skipped.")
+        notes.append(f"No corpus found under {CORPUS}: corpus rows skipped.")
     t0 = time.perf_counter()
     from namel3ss_lsp.language import analyze
 

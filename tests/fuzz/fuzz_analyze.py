@@ -15,12 +15,12 @@ Run (Python 3.11; atheris ships wheels for it):
     pip install atheris
     cd /path/to/namel3ss-lsp
     python tests/fuzz/fuzz_analyze.py -max_total_time=3600 -rss_limit_mb=4096 \\
-        -dict=tests/fuzz/namel3ss.dict corpus_dir/ ../shared/corpus/brace ../shared/corpus/mixed
+        -dict=tests/fuzz/namel3ss.dict corpus_dir/ tests/corpus/brace tests/corpus/mixed
 
 Pass `-artifact_prefix=/tmp/n3fuzz/` to keep crash files out of the checkout. libFuzzer options go after the script name (`-runs=N`, `-max_len=65536`, `-jobs=2`, ...). A crash
 writes `crash-<sha1>` in the current directory; replay it with
 `python tests/fuzz/fuzz_analyze.py crash-<sha1>`. Seed directories may hold any files: the
-corpus of shared/corpus is a good start. Without atheris installed, `python tests/fuzz/fuzz_analyze.py
+corpus of tests/corpus is a good start. Without atheris installed, `python tests/fuzz/fuzz_analyze.py
 FILE...` runs the same checks once on each file (a quick replay, no fuzzing).
 """
 

@@ -93,8 +93,8 @@ def test_binary_files_give_one_clear_diagnostic(tmp_path):
     assert "NUL" in data["nul.ai"][0]["message"]
 
 
-def test_corpus_checks_clean(shared_dir):
-    corpus = shared_dir / "corpus"
+def test_corpus_checks_clean(corpus_dir):
+    corpus = corpus_dir
     result = run("--offline", str(corpus / "brace"), str(corpus / "doc_snippets"), str(corpus / "mixed"))
     assert result.returncode == 0, result.stdout
     invalid = run("--offline", str(corpus / "invalid"))

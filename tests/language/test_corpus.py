@@ -1,4 +1,4 @@
-"""The real corpus (../shared/corpus): what must parse, what must fail, and where."""
+"""The real corpus (tests/corpus): what must parse, what must fail, and where."""
 
 from __future__ import annotations
 
@@ -6,24 +6,25 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import CORPUS, corpus_files
 from namel3ss_lsp.language import Declaration, Severity, analyze
 
 CORPUS_PARTS = ("brace", "doc_snippets")
 
 
-def _files(shared: Path, part: str) -> list[Path]:
-    return sorted((shared / "corpus" / part).rglob("*.ai"))
+def _files(part: str) -> list[Path]:
+    return corpus_files(part)
 
 
-def test_corpus_is_there(shared_dir):
+def test_corpus_is_there():
     for part in CORPUS_PARTS + ("invalid", "mixed"):
-        assert _files(shared_dir, part), part
+        assert _files(part), part
 
 
 @pytest.mark.parametrize("part", CORPUS_PARTS)
-def test_valid_corpus_has_no_syntax_error_and_no_error(shared_dir, part):
+def test_valid_corpus_has_no_syntax_error_and_no_error(part):
     problems = []
-    for path in _files(shared_dir, part):
+    for path in _files(part):
         analysis = analyze(path.read_text(encoding="utf-8"))
         for d in analysis.diagnostics:
             if d.code == "syntax-error" or d.severity == Severity.ERROR:
@@ -32,12 +33,12 @@ def test_valid_corpus_has_no_syntax_error_and_no_error(shared_dir, part):
 
 
 @pytest.mark.parametrize("part", CORPUS_PARTS)
-def test_valid_corpus_has_no_false_warning(shared_dir, part):
+def test_valid_corpus_has_no_false_warning(part):
     # Every warning the corpus produced was reviewed; today there are none. A new one must be
     # looked at (true problem in the corpus, or a false alarm to fix) before this test changes.
     warnings = [
         (path.name, d.range.start.line + 1, d.message)
-        for path in _files(shared_dir, part)
+        for path in _files(part)
         for d in analyze(path.read_text(encoding="utf-8")).diagnostics
     ]
     assert warnings == []
@@ -53,28 +54,28 @@ INVALID_LINES = {
 }
 
 
-def test_every_invalid_file_is_listed(shared_dir):
-    assert {p.name for p in _files(shared_dir, "invalid")} == set(INVALID_LINES)
+def test_every_invalid_file_is_listed():
+    assert {p.name for p in _files("invalid")} == set(INVALID_LINES)
 
 
 @pytest.mark.parametrize("name, line", sorted(INVALID_LINES.items()))
-def test_invalid_corpus_fails_on_the_right_line(shared_dir, name, line):
-    (path,) = [p for p in _files(shared_dir, "invalid") if p.name == name]
+def test_invalid_corpus_fails_on_the_right_line(corpus_dir, name, line):
+    (path,) = [p for p in _files("invalid") if p.name == name]
     analysis = analyze(path.read_text(encoding="utf-8"))
     lines = {d.range.start.line + 1 for d in analysis.syntax_errors}
     assert line in lines, [(d.range.start.line + 1, d.message) for d in analysis.syntax_errors]
     assert lines == {line}  # and nowhere else
 
 
-def test_invalid_messages_say_what_is_wrong(shared_dir):
-    by_name = {p.name: analyze(p.read_text(encoding="utf-8")) for p in _files(shared_dir, "invalid")}
+def test_invalid_messages_say_what_is_wrong():
+    by_name = {p.name: analyze(p.read_text(encoding="utf-8")) for p in _files("invalid")}
     assert "':'" in by_name["invalid_property_syntax.ai"].syntax_errors[0].message
     assert "unterminated string" in by_name["unclosed_string.ai"].syntax_errors[0].message
     assert "not closed" in by_name["missing_brace.ai"].syntax_errors[0].message
 
 
-def test_mixed_files_do_not_crash_and_keep_their_brace_declarations(shared_dir):
-    bench = shared_dir / "corpus/mixed/examples/llm_benchmark_lab/benchmark.ai"
+def test_mixed_files_do_not_crash_and_keep_their_brace_declarations():
+    bench = CORPUS / "mixed/examples/llm_benchmark_lab/benchmark.ai"
     analysis = analyze(bench.read_text(encoding="utf-8"))
     assert analysis.syntax_errors == []
     names = {(d.keyword, d.name) for d in analysis.module.items if isinstance(d, Declaration)}
@@ -84,7 +85,7 @@ def test_mixed_files_do_not_crash_and_keep_their_brace_declarations(shared_dir):
     assert analysis.models[0].options()["temperature"] == 0.35
     assert len(analysis.module.legacy) == 4  # the four `page ... :` indentation blocks
 
-    demo = shared_dir / "corpus/mixed/examples/action_demo.ai"
+    demo = CORPUS / "mixed/examples/action_demo.ai"
     analysis = analyze(demo.read_text(encoding="utf-8"))
     assert analysis.syntax_errors == []
     names = {(d.keyword, d.name) for d in analysis.module.items if isinstance(d, Declaration)}
@@ -92,8 +93,8 @@ def test_mixed_files_do_not_crash_and_keep_their_brace_declarations(shared_dir):
     assert analysis.module.items[1].get("kind").value == "key_value"
 
 
-def test_local_model_chat_models(shared_dir):
-    path = shared_dir / "corpus/brace/examples/local-model-chat/app.ai"
+def test_local_model_chat_models():
+    path = CORPUS / "brace/examples/local-model-chat/app.ai"
     analysis = analyze(path.read_text(encoding="utf-8"))
     chat, vllm, localai = analysis.models
     assert (chat.name, chat.provider, chat.model) == ("chat_model", "ollama", "llama3:8b")
@@ -108,8 +109,8 @@ def test_local_model_chat_models(shared_dir):
     assert endpoints[0] == "GET /api/models" and "POST /api/models/{model_name}/start" in endpoints
 
 
-def test_doc_snippet_model_ids_are_single_values(shared_dir):
-    path = shared_dir / "corpus/doc_snippets/docs__LOCAL_MODEL_DEPLOYMENT.ai"
+def test_doc_snippet_model_ids_are_single_values():
+    path = CORPUS / "doc_snippets/docs__LOCAL_MODEL_DEPLOYMENT.ai"
     analysis = analyze(path.read_text(encoding="utf-8"))
     models = {m.name: m for m in analysis.models}
     assert models["local_llama"].model == "meta-llama/Llama-2-7b-chat-hf"

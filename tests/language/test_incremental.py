@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from namel3ss_lsp.language import analyze, clear_cache
 from namel3ss_lsp.language import chunk_cache, rescan
 from namel3ss_lsp.language.scan import scan
-from tests.conftest import SHARED
+from tests.conftest import CORPUS, corpus_files
 from tests.language.snapshot import snapshot
 
 # Edits that move chunks, add or remove lines, open or close brackets and strings, make errors.
@@ -28,8 +28,8 @@ _TEXTS: list[str] = []
 
 def _texts() -> list[str]:
     if not _TEXTS:
-        _TEXTS.extend(p.read_text(encoding="utf-8") for p in sorted((SHARED / "corpus" / "brace").rglob("*.ai")))
-        _TEXTS.extend(p.read_text(encoding="utf-8") for p in sorted((SHARED / "corpus").glob("[!b]*/**/*.ai")))
+        _TEXTS.extend(p.read_text(encoding="utf-8") for p in corpus_files("brace"))
+        _TEXTS.extend(p.read_text(encoding="utf-8") for p in [p for p in corpus_files() if "brace" not in p.relative_to(CORPUS).parts[:1]])
         fixtures = Path(__file__).resolve().parent / "fixtures"
         _TEXTS.extend(p.read_text(encoding="utf-8") for p in sorted(fixtures.glob("*.ai")))
     return _TEXTS
@@ -59,7 +59,7 @@ def _fresh_cache():
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(which=st.integers(0, 10_000), changes=edits)
-def test_warm_analysis_after_edits_equals_cold(shared_dir, which, changes):
+def test_warm_analysis_after_edits_equals_cold(which, changes):
     texts = _texts()
     text = texts[which % len(texts)]
     analyze(text)  # warm: the cache and the remembered scan hold this version
@@ -71,7 +71,7 @@ def test_warm_analysis_after_edits_equals_cold(shared_dir, which, changes):
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(which=st.integers(0, 10_000), changes=edits)
-def test_incremental_scan_equals_full_scan(shared_dir, which, changes):
+def test_incremental_scan_equals_full_scan(which, changes):
     texts = _texts()
     text = texts[which % len(texts)]
     rescan.rescan(text)
@@ -177,7 +177,7 @@ block_edits = st.lists(st.tuples(st.floats(0, 1), st.sampled_from(BLOCK_SNIPPETS
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(which=st.integers(0, 10_000), changes=block_edits)
-def test_parser_shortcut_builds_what_lark_builds(shared_dir, monkeypatch, which, changes):
+def test_parser_shortcut_builds_what_lark_builds(monkeypatch, which, changes):
     from namel3ss_lsp.language import parser
 
     texts = _texts()

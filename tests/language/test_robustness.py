@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from namel3ss_lsp.language import Position, analyze, completion_context, folding_ranges, node_at, symbols
-from tests.conftest import SHARED
+from tests.conftest import corpus_files
 
 SNIPPETS = ["{", "}", "[", "]", "(", ")", '"', "'", '"""', ":", "|", "#", "\n", ",", "=", "🦙", "ai model x {", "model: ", "\t"]
 _FILES: list[str] = []
@@ -16,7 +16,7 @@ _FILES: list[str] = []
 
 def _corpus_texts() -> list[str]:
     if not _FILES:
-        _FILES.extend(p.read_text(encoding="utf-8")[:2500] for p in sorted((SHARED / "corpus").rglob("*.ai")))
+        _FILES.extend(p.read_text(encoding="utf-8")[:2500] for p in corpus_files())
         fixtures = Path(__file__).resolve().parent / "fixtures"
         _FILES.extend(p.read_text(encoding="utf-8") for p in sorted(fixtures.glob("*.ai")))
     return _FILES

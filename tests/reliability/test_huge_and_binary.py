@@ -47,12 +47,11 @@ MODEL = "ai model chat_{i} {{\n    provider: ollama\n    model: llama3:8b  # ðŸ¦
 
 
 def ten_megabytes() -> str:
-    """10 MB of real Namel3ss: the corpus, over and over (model blocks when it is not there)."""
-    from tests.conftest import SHARED
+    """10 MB of real Namel3ss: the corpus, over and over."""
+    from tests.conftest import corpus_files
 
-    files = sorted((SHARED / "corpus").rglob("*.ai")) if (SHARED / "corpus").is_dir() else []
+    files = corpus_files()
     sources = [p.read_text(encoding="utf-8", errors="replace") for p in files if "invalid" not in p.parts]
-    sources = sources or [MODEL.format(i=i) for i in range(50)]
     parts, size = [], 0
     while size < 10_000_000:
         for source in sources:

@@ -60,11 +60,11 @@ async def start_in(workspace: Path, init: dict, env: dict | None = None):
     return client
 
 
-async def test_a_full_session_writes_nothing(tmp_path: Path, standins, shared_dir: Path):
+async def test_a_full_session_writes_nothing(tmp_path: Path, standins, corpus_dir: Path):
     standin = standins(models=["llama3:8b", "mistral:latest"], pullable=["phi3:mini"])
     workspace = tmp_path / "workspace"
     workspace.mkdir()
-    corpus = sorted((shared_dir / "corpus").rglob("*.ai"))[:12]
+    corpus = sorted(corpus_dir.rglob("*.ai"))[:12]
     for i, path in enumerate(corpus):
         shutil.copy2(path, workspace / f"{i:02d}-{path.name}")
     (workspace / "models.ai").write_text(

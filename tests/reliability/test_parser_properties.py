@@ -3,7 +3,7 @@ reports (diagnostics, declarations, maps, model ids, providers, config entries, 
 folding ranges) lies inside the document by the LSP's own rules: lines end at `\\n`, `\\r\\n` or
 `\\r`; columns are UTF-16 code units and never point inside a line break or past the line's end.
 Inputs: arbitrary text, token soup biased towards the language, and mutations of the real corpus
-(shared/corpus). `completion_context` and `node_at` are probed at random positions too.
+(tests/corpus). `completion_context` and `node_at` are probed at random positions too.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import pytest
+from tests.conftest import corpus_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -135,14 +136,7 @@ def test_context_and_node_at_random_positions(text: str, data):
 
 # --- mutations of the real corpus ---------------------------------------------------------------
 
-def _corpus_files() -> list[Path]:
-    from tests.conftest import SHARED
-
-    root = SHARED / "corpus"
-    return sorted(root.rglob("*.ai")) if root.is_dir() else []
-
-
-CORPUS = _corpus_files()
+CORPUS = corpus_files()
 
 
 @st.composite
@@ -169,14 +163,12 @@ def mutated_corpus(draw) -> str:
     return no_lone_cr(text)
 
 
-@pytest.mark.skipif(not CORPUS, reason="shared/corpus not found (set NAMEL3SS_SHARED)")
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(text=mutated_corpus())
 def test_mutated_corpus(text: str):
     check_analysis(text)
 
 
-@pytest.mark.skipif(not CORPUS, reason="shared/corpus not found (set NAMEL3SS_SHARED)")
 @pytest.mark.parametrize("breaks", ["lf", "crlf"])
 def test_corpus_with_each_line_break(breaks: str):
     for path in CORPUS:
