@@ -72,7 +72,7 @@ def test_duplicate_key():
 def test_duplicate_declaration():
     text = decl("", name="same") + decl("", name="same") + 'llm same {\n  provider: "openai"\n  model: "gpt-4"\n}\n'
     diags = only(analyze(text), "duplicate-declaration")
-    assert len(diags) == 2 and all(d.severity == Severity.WARNING for d in diags)
+    assert len(diags) == 2 and all(d.severity == Severity.ERROR for d in diags)
     assert "line 1" in diags[0].message
     # Statements and different kinds are not duplicates.
     assert analyze('page p {\n  show text "a"\n  show text "b"\n}\ndataset x from table x\nmemory x { kind: "a" }\n').diagnostics == []

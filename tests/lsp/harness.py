@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -46,6 +47,7 @@ class RecordingClient(LanguageClient):
         self.message_requests: list[types.ShowMessageRequestParams] = []
         self.message_answer: str | None = None  # title to answer window/showMessageRequest with
         self.code_lens_refreshes = 0
+        self.registrations: list[types.Registration] = []
 
     # --- conveniences ---------------------------------------------------------------------------
     def latest(self, uri: str) -> types.PublishDiagnosticsParams | None:
@@ -128,6 +130,10 @@ def _code_lens_refresh(client: RecordingClient, params: Any) -> None:
     client.code_lens_refreshes += 1
 
 
+def _register_capability(client: RecordingClient, params: types.RegistrationParams) -> None:
+    client.registrations.extend(params.registrations)
+
+
 def _client_factory() -> RecordingClient:
     client = RecordingClient(converter_factory=default_converter)
     features = dict(DEFAULT_CLIENT_FEATURES)
@@ -135,6 +141,7 @@ def _client_factory() -> RecordingClient:
     features["namel3ss/ollamaStatus"] = _status
     features[types.WINDOW_SHOW_MESSAGE_REQUEST] = _message_request
     features[types.WORKSPACE_CODE_LENS_REFRESH] = _code_lens_refresh
+    features[types.CLIENT_REGISTER_CAPABILITY] = _register_capability
     register_lsp_features(client, features)
     return client
 
@@ -167,7 +174,11 @@ async def start_client(
     configuration: dict | None = None,
     env: dict[str, str] | None = None,
     log_level: str = "INFO",
+    root: Path | None = None,
 ) -> RecordingClient:
+    """A server over stdio, initialized with the client profile's capabilities. Its workspace is
+    `root`, by default an empty folder (so the background index has nothing to read)."""
+    root = root or _empty_root()
     client = _client_factory()
     if configuration is not None:
         client.set_configuration(configuration, section="namel3ss")
@@ -177,11 +188,20 @@ async def start_client(
         types.InitializeParams(
             capabilities=capabilities,
             initialization_options=init,
-            root_uri=REPO.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=REPO.as_uri(), name="repo")],
+            root_uri=root.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
         )
     )
     return client
+
+
+_EMPTY_ROOT: list[Path] = []
+
+
+def _empty_root() -> Path:
+    if not _EMPTY_ROOT:
+        _EMPTY_ROOT.append(Path(tempfile.mkdtemp(prefix="namel3ss-empty-workspace-")))
+    return _EMPTY_ROOT[0]
 
 
 async def stop_client(client: RecordingClient) -> None:

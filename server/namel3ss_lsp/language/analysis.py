@@ -13,7 +13,7 @@ import gc
 import re
 from dataclasses import dataclass, field
 
-from namel3ss_lsp.language.checks import check_duplicate_declarations, check_model, duplicate_keys
+from namel3ss_lsp.language.checks import check_duplicate_declarations, check_file_structure, check_model, duplicate_keys
 from namel3ss_lsp.language.chunk_cache import CACHE, Parsed, Piece, moved, reuse, template
 from namel3ss_lsp.language.clone import TooDeep
 from namel3ss_lsp.language.models import ModelDecl, inherit_providers, model_declarations, model_from_declaration
@@ -116,6 +116,7 @@ def _analyze(text: str, index: LineIndex, doc: Doc, remember: bool = True) -> An
     models = [md for piece in pieces for md in piece.models]
     inherit_providers(models)
     diagnostics += check_duplicate_declarations(items)
+    diagnostics += check_file_structure(items)
     diagnostics += [d for piece in pieces for d, _, _ in piece.dup_keys]
     diagnostics += _check_models(pieces, models, {id(p): e for _, _, p, e in fresh})
     if remember:

@@ -3,10 +3,16 @@
 Severities, chosen so that the real corpus (every file written by the project) gives no error:
 
     error    syntax-error, invalid-type, out-of-range, missing-required, ollama-model-invalid,
-             and `deployment_config` on a cloud provider (code unknown-key: the key does not exist
+             duplicate-declaration (the same kind and name twice in one file), and what the
+             language calls invalid at the top level of a file (code syntax-error): a second `app`,
+             an `import` with no module, a block declaration header without its `{ }`;
+             `deployment_config` on a cloud provider (code unknown-key: the key does not exist
              for that provider, and the deployment it describes can never happen)
-    warning  unknown-key, duplicate-key, duplicate-declaration, and a provider outside the known
+    warning  unknown-key, duplicate-key, and a provider outside the known
              list (code out-of-range: it may be a provider this server does not know yet)
+
+`model` is required of Ollama declarations only: an `llm` for a hosted provider may take its
+model from elsewhere (the provider's default, an environment variable).
 
 Unknown keys are only reported where the schema is authoritative: the top-level keys of a model
 declaration, and `config` / `deployment_config` of an Ollama model. vLLM, LocalAI and LM Studio
@@ -67,7 +73,39 @@ def check_duplicate_declarations(items: list) -> list[Diagnostic]:
             seen[key] = decl
             continue
         line = first.name_range.start.line + 1
-        out.append(_diag(decl.name_range, f"duplicate declaration: {decl.keyword} '{decl.name}' is already declared on line {line}", "duplicate-declaration", WARNING))
+        out.append(_diag(decl.name_range, f"duplicate declaration: {decl.keyword} '{decl.name}' is already declared on line {line}", "duplicate-declaration", ERROR))
+    return out
+
+
+# Declarations that only make sense with a `{ }` body (a header alone declares nothing usable).
+# `app "Name"` and `dataset x from table y` are complete on one line and are not listed.
+BLOCK_KEYWORDS = frozenset({
+    "ai model", "llm", "agent", "prompt", "tool", "memory", "chain", "graph", "rag_pipeline", "index",
+    "planner", "workflow", "planning_workflow", "fn", "template", "knowledge", "policy", "training",
+    "connector", "frame", "theme", "query", "backend",
+})
+
+
+def check_file_structure(items: list) -> list[Diagnostic]:
+    """What the language calls invalid at the top level: a second `app`, an `import` with no
+    module, a block declaration whose header has no `{ }` (nor a tail such as `from table t`)."""
+    out: list[Diagnostic] = []
+    first_app: Declaration | None = None
+    for decl in items:
+        if not isinstance(decl, Declaration) or not decl.keywords:
+            continue
+        keyword = decl.keyword
+        if keyword == "app":
+            if first_app is None:
+                first_app = decl
+            else:
+                line = first_app.selection_range.start.line + 1
+                out.append(_diag(decl.selection_range, f"a file declares one app; this is a second one (the first is on line {line})", "syntax-error", ERROR))
+        elif keyword in ("import", "use") and decl.name is None and not decl.tail and decl.body is None:
+            out.append(_diag(decl.selection_range, f"'{keyword}' needs a module name, e.g. {keyword} shared.tools", "syntax-error", ERROR))
+        elif keyword in BLOCK_KEYWORDS and decl.body is None and not decl.tail:
+            what = f"{keyword} '{decl.name}'" if decl.name is not None else keyword
+            out.append(_diag(decl.selection_range, f"{what} has no {{ }} block: a {keyword} declaration needs one, e.g. {keyword} {decl.name or 'name'} {{ ... }}", "syntax-error", ERROR))
     return out
 
 
@@ -195,7 +233,7 @@ def check_model(md: ModelDecl, template_names: set[str]) -> list[Diagnostic]:
         table = {**CONFIG_KEYS, **LLM_EXTRA_KEYS, **TOP_KEYS} if md.is_ollama else {**TOP_KEYS, **LLM_EXTRA_KEYS}
         out += _check_entries(top_entries, table, unknown=md.is_ollama, where=where_top)
     partial = decl.body is not None and decl.body.partial  # a syntax error may have eaten `model`
-    if md.model_entry is None and not md.extends and md.name not in template_names and not partial:
+    if md.model_entry is None and md.is_ollama and not md.extends and md.name not in template_names and not partial:
         rng = md.name_range or decl.selection_range
         out.append(_diag(rng, f"{where_top} has no 'model' (e.g. model: llama3:8b)", "missing-required", ERROR))
     provider = md.entries.get("provider")
@@ -233,4 +271,4 @@ def check_models(models: list[ModelDecl]) -> list[Diagnostic]:
 
 def check_all(items: list, maps: list[Map], models: list[ModelDecl]) -> list[Diagnostic]:
     """All semantic checks: `items` are the top-level items, `maps` every map of the file."""
-    return check_duplicate_declarations(items) + check_duplicate_keys(maps) + check_models(models)
+    return check_duplicate_declarations(items) + check_file_structure(items) + check_duplicate_keys(maps) + check_models(models)

@@ -50,6 +50,8 @@ class Diagnostic:
     severity: Severity
     source: str = "namel3ss"
     data: Any = None
+    # Other places that explain this one: (uri, range, message), LSP's relatedInformation.
+    related: tuple = ()
 
     def to_lsp(self) -> dict:
         """The diagnostic as a plain JSON-able dict in LSP's `Diagnostic` shape."""

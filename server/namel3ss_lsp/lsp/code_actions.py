@@ -1,8 +1,9 @@
 """Code actions: quickfix `Pull model 'X'`, quickfix `Replace with 'Y'` for close installed names, and
 `Remove model 'X' from Ollama` on an installed model id (the command asks for confirmation).
 
-Actions are computed from the server's own state for the requested range, so they do not depend
-on the client echoing diagnostics (with their `data`) back."""
+Actions are computed from the server's own state, so they do not depend on the client echoing
+diagnostics (with their `data`) back; a diagnostic the client names in `context.diagnostics`, or
+any range touching one (cursor on its line, the line, a selection), gets its fixes."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+
+from namel3ss_lsp.ide.reference_checks import reference_diagnostics
 
 from . import convert
 from .commands import PULL, REMOVE
@@ -36,10 +39,29 @@ def _wanted(params: types.CodeActionParams, kind: str) -> bool:
     return any(kind == k or kind.startswith(f"{k}.") or k == "" for k in only)
 
 
+def _key(diag: Any) -> tuple:
+    r = diag.range
+    return (diag.code, r.start.line, r.start.character, r.end.line, r.end.character)
+
+
+def selects(diag: types.Diagnostic, params: types.CodeActionParams) -> bool:
+    """Whether a code action request is about `diag`: the client named it in `context.diagnostics`
+    (Neovim sends the cursor line's diagnostics), or the requested range touches it: overlaps it,
+    or is a bare cursor anywhere on its line."""
+    request_range = params.range
+    named = params.context.diagnostics if params.context and params.context.diagnostics else []
+    if any(_key(c) == _key(diag) for c in named):
+        return True
+    if convert.overlaps(diag.range, request_range):
+        return True
+    cursor = request_range.start == request_range.end
+    return cursor and diag.range.start.line <= request_range.start.line <= diag.range.end.line
+
+
 def actions_for(ls: "Namel3ssLanguageServer", uri: str, analysis: Any, params: types.CodeActionParams) -> list:
     request_range = params.range
     out: list[types.CodeAction] = []
-    diags = [d for d in ollama_diagnostics(analysis, ls.hub, ls.settings) if convert.overlaps(d.range, request_range)]
+    diags = [d for d in ollama_diagnostics(analysis, ls.hub, ls.settings) if selects(d, params)]
     for diag in diags:
         if diag.code != "ollama-model-missing" or not isinstance(diag.data, dict):
             continue
@@ -63,6 +85,8 @@ def actions_for(ls: "Namel3ssLanguageServer", uri: str, analysis: Any, params: t
                         edit=types.WorkspaceEdit(changes={uri: [types.TextEdit(range=diag.range, new_text=name)]}),
                     )
                 )
+    if _wanted(params, types.CodeActionKind.QuickFix):
+        out += reference_fixes(ls, uri, params)
     if _wanted(params, types.CodeActionKind.Empty):
         for decl in ollama_declarations(analysis):
             if not convert.overlaps(decl.model_range, request_range):
@@ -84,6 +108,26 @@ def actions_for(ls: "Namel3ssLanguageServer", uri: str, analysis: Any, params: t
     return out
 
 
+def reference_fixes(ls: "Namel3ssLanguageServer", uri: str, params: types.CodeActionParams) -> list[types.CodeAction]:
+    """`Replace with 'x'` for an unknown reference with a close declared name."""
+    out = []
+    for diag in reference_diagnostics(ls.workspace_index.index, uri):
+        replacement = (diag.data or {}).get("replacement") if diag.code == "unknown-reference" else None
+        lsp_diag = convert.diagnostic(diag)
+        if not replacement or not selects(lsp_diag, params):
+            continue
+        out.append(
+            types.CodeAction(
+                title=f"Replace with '{replacement}'",
+                kind=types.CodeActionKind.QuickFix,
+                diagnostics=[lsp_diag],
+                is_preferred=True,
+                edit=types.WorkspaceEdit(changes={uri: [types.TextEdit(range=lsp_diag.range, new_text=replacement)]}),
+            )
+        )
+    return out
+
+
 def register(ls: "Namel3ssLanguageServer") -> None:
     @ls.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
@@ -95,6 +139,7 @@ def register(ls: "Namel3ssLanguageServer") -> None:
         if doc is None:
             return []
         analysis = await ls.documents.analysis(doc)
+        ls.workspace_index.update_open(doc.uri, analysis)
         actions = actions_for(ls, doc.uri, analysis, params)
         if _literal_support(ls):
             return actions

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from lsprotocol import types
 
+from namel3ss_lsp.ide.reference_checks import file_name
+from namel3ss_lsp.ide.reference_completion import ReferenceSlot, reference_candidates, reference_slot
 from namel3ss_lsp.language import completion_context
 from namel3ss_lsp.language import schema
 from namel3ss_lsp.language.types import Position
@@ -285,6 +287,22 @@ def value_items(ls: "Namel3ssLanguageServer", ctx: Any, key: str | None = None) 
     ]
 
 
+def reference_items(slot: ReferenceSlot, index) -> list[types.CompletionItem]:
+    """Declared names of the kinds the key refers to, from every file, with kind and file."""
+    items = []
+    for decl in reference_candidates(index, slot):
+        items.append(
+            types.CompletionItem(
+                label=decl.name,
+                kind=types.CompletionItemKind.Reference,
+                detail=f"{decl.kind} · {file_name(decl.uri)}",
+                label_details=types.CompletionItemLabelDetails(description=decl.kind),
+                text_edit=types.TextEdit(range=convert.range_(slot.replace_range), new_text=decl.name),
+            )
+        )
+    return items
+
+
 def register(ls: "Namel3ssLanguageServer") -> None:
     @ls.feature(
         types.TEXT_DOCUMENT_COMPLETION,
@@ -304,6 +322,11 @@ def register(ls: "Namel3ssLanguageServer") -> None:
             return types.CompletionList(is_incomplete=False, items=key_items(ls, ctx))
         if kind == "provider":
             return types.CompletionList(is_incomplete=False, items=value_items(ls, ctx, key="provider"))
+        if kind in ("value", "none"):
+            slot = reference_slot(analysis, Position(params.position.line, params.position.character))
+            if slot is not None:
+                index = await ls.workspace_index.current(doc.uri)
+                return types.CompletionList(is_incomplete=False, items=reference_items(slot, index))
         if kind == "value":
             return types.CompletionList(is_incomplete=False, items=value_items(ls, ctx))
         return types.CompletionList(is_incomplete=False, items=[])

@@ -31,6 +31,10 @@ def diagnostic(diag: Any) -> types.Diagnostic:
         code=getattr(diag, "code", None),
         source=getattr(diag, "source", None) or "namel3ss",
         data=getattr(diag, "data", None),
+        related_information=[
+            types.DiagnosticRelatedInformation(location=types.Location(uri=uri, range=range_(rng)), message=message)
+            for uri, rng, message in getattr(diag, "related", None) or ()
+        ] or None,
     )
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
+from namel3ss_lsp.ide.reference_checks import reference_diagnostics
 from namel3ss_lsp.language.types import Severity
 from namel3ss_lsp.ollama import diagnostics as classifier
 
@@ -117,6 +118,7 @@ class DiagnosticsPublisher:
             self._syntax[doc.uri] = (analysis, syntax)
         if self._ls.documents.get(doc.uri) is not doc or doc.version != version:
             return
+        self._ls.workspace_index.update_open(doc.uri, analysis)
         self.publish(doc, analysis, syntax)
 
     def publish(self, doc: Document, analysis: Any, syntax: list[types.Diagnostic]) -> None:
@@ -127,6 +129,12 @@ class DiagnosticsPublisher:
             )
         except Exception:
             logger.exception("Ollama diagnostics failed for %s", doc.uri)
+        try:
+            index = self._ls.workspace_index
+            index.update_open(doc.uri, analysis)
+            diagnostics.extend(convert.diagnostic(d) for d in reference_diagnostics(index.index, doc.uri))
+        except Exception:
+            logger.exception("workspace diagnostics failed for %s", doc.uri)
         self.published_count += 1
         self._ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=doc.uri, diagnostics=diagnostics, version=doc.version)

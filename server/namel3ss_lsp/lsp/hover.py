@@ -7,8 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
+from namel3ss_lsp.ide import navigation
+from namel3ss_lsp.ide.reference_checks import file_name, kinds_text
 from namel3ss_lsp.language import node_at
 from namel3ss_lsp.language.types import Position
+from namel3ss_lsp.semantics import Referenced
 
 from . import convert
 from .diagnostics import decl_options
@@ -61,9 +64,14 @@ def model_hover_text(model: str, base: str, installed: str | None, entry: dict |
 
 
 async def model_hover(ls: "Namel3ssLanguageServer", decl: Any) -> str:
+    return await model_facts(ls, decl.model, decl_options(decl))
+
+
+async def model_facts(ls: "Namel3ssLanguageServer", model: str, options: dict) -> str:
+    """The model hover of `model` on the server `options` resolve to: installed or missing, size,
+    facts from /api/show (waiting at most HOVER_NETWORK_WAIT for them)."""
     hub = ls.hub
-    base = hub.base_url_for(decl_options(decl))
-    model = decl.model
+    base = hub.base_url_for(options)
     if not hub.allowed(base):
         return model_hover_text(model, base, None, None, None, f"{base} is not in ollama.allowedHosts; not contacted.")
     if hub.models(base) is None and hub.error(base) is None:
@@ -80,6 +88,39 @@ async def model_hover(ls: "Namel3ssLanguageServer", decl: Any) -> str:
     return model_hover_text(model, base, installed, hub.model_entry(base, model), info, note)
 
 
+async def reference_hover(ls: "Namel3ssLanguageServer", index: Any, ref: Any) -> str:
+    """Kind, file and first lines of what a reference names; when it ends in an Ollama model
+    (`llm: fast_llm` -> `model: llama3:8b`), that model's facts and live state too."""
+    found = index.resolve(ref)
+    if not found:
+        return f"**{ref.name}**: unknown {kinds_text(ref.kinds)}; no file of the workspace declares it."
+    decl = found[0]
+    where = f"{file_name(decl.uri)}, line {decl.selection_range.start.line + 1}"
+    text = f"**{decl.kind}** `{decl.name}` · {where}\n\n```namel3ss\n{decl.preview}\n```"
+    if len(found) > 1:
+        text += f"\n\n{len(found) - 1} more declaration(s) with this name."
+    target = model_target(index, decl)
+    if target is not None:
+        text += "\n\n" + await model_facts(ls, target.model, _plain(target.model_options))
+    return text
+
+
+def model_target(index: Any, decl: Any, depth: int = 0) -> Any:
+    """The Ollama model declaration a model declaration ends in (following `extends`), or None."""
+    if decl.provider == "ollama" and decl.model:
+        return decl
+    if decl.extends and depth < 8:
+        for parent in index.declarations_named(decl.extends, frozenset({"llm", "ai model"}), prefer=decl.uri):
+            found = model_target(index, parent, depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
+def _plain(options: Any) -> dict:
+    return {k: dict(v) if hasattr(v, "items") else v for k, v in (options or {}).items()}
+
+
 def key_hover(spec: Any, section: str | None) -> str:
     where = {"config": "in `config`", "deployment_config": "in `deployment_config`"}.get(section or "", "")
     text = spec.describe()
@@ -94,7 +135,13 @@ def register(ls: "Namel3ssLanguageServer") -> None:
         if doc is None:
             return None
         analysis = await ls.documents.analysis(doc)
-        node = node_at(analysis, Position(params.position.line, params.position.character))
+        position = Position(params.position.line, params.position.character)
+        index = await ls.workspace_index.current(doc.uri)
+        symbol = navigation.symbol_at(index, doc.uri, position)
+        if isinstance(symbol, Referenced):
+            text = await reference_hover(ls, index, symbol)
+            return types.Hover(contents=_markup(ls, text), range=convert.range_(symbol.full_range))
+        node = node_at(analysis, position)
         if node is None:
             return None
         kind = getattr(node, "kind", None)

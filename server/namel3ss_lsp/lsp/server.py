@@ -29,6 +29,7 @@ from .ollama_state import OllamaHub
 from .protocol import Namel3ssProtocol
 from .settings import SECTION, Settings, SettingsStore
 from .status import StatusMonitor
+from .workspace_index import WorkspaceIndexService
 
 logger = logging.getLogger("namel3ss_lsp")
 
@@ -42,6 +43,7 @@ class Namel3ssLanguageServer(LanguageServer):
         self.hub = OllamaHub(self.tasks, self.settings_store.current)
         self.diagnostics = DiagnosticsPublisher(self)
         self.status = StatusMonitor(self)
+        self.workspace_index = WorkspaceIndexService(self)
         self.initialized = False
         self.running_commands: dict = {}  # request id -> task of a running command ($/cancelRequest)
         self.pulls: dict = {}  # (base URL, model key) -> running PullJob (a second pull joins it)
@@ -134,6 +136,9 @@ FEATURES = (
     "symbols",
     "folding",
     "code_lens",
+    "workspace_index",
+    "navigation",
+    "semantic_tokens",
 )
 
 
@@ -158,6 +163,8 @@ def _register_lifecycle(ls: Namel3ssLanguageServer) -> None:
     @guarded("initialized")
     async def initialized(ls: Namel3ssLanguageServer, params: types.InitializedParams) -> None:
         ls.initialized = True
+        ls.tasks.spawn(ls.workspace_index.index_workspace(), "index-workspace")
+        ls.tasks.spawn(ls.workspace_index.register_watcher(), "register-watcher")
         await ls.pull_configuration()
         ls.status.start()
 

@@ -1,0 +1,60 @@
+"""Diagnostics that need the whole workspace: unknown references, and declarations that conflict
+with one in another file."""
+
+from __future__ import annotations
+
+import difflib
+
+from namel3ss_lsp.language.types import Diagnostic, Severity
+from namel3ss_lsp.semantics.index import WorkspaceIndex
+from namel3ss_lsp.semantics.references import MODEL_KINDS
+
+UNKNOWN_REFERENCE = "unknown-reference"
+DUPLICATE_DECLARATION = "duplicate-declaration"
+
+
+def kinds_text(kinds: frozenset[str] | None) -> str:
+    """How a message names what a reference expects: "model", "tool", "dataset or memory"."""
+    if kinds is None:
+        return "name"
+    if kinds <= MODEL_KINDS:
+        return "model"
+    names = sorted({"model" if k in MODEL_KINDS else k for k in kinds})
+    return " or ".join(names)
+
+
+def file_name(uri: str) -> str:
+    return uri.rsplit("/", 1)[-1]
+
+
+def reference_diagnostics(index: WorkspaceIndex, uri: str) -> list[Diagnostic]:
+    summary = index.file(uri)
+    if summary is None:
+        return []
+    out: list[Diagnostic] = []
+    candidates: dict[frozenset | None, list[str]] = {}
+    for ref in summary.references:
+        if index.resolve(ref) or not (ref.strict or not ref.quoted):
+            continue
+        if ref.kinds not in candidates:
+            candidates[ref.kinds] = sorted({d.name for d in index.names_of(ref.kinds)})
+        close = difflib.get_close_matches(ref.name, candidates[ref.kinds], n=1, cutoff=0.6)
+        what = kinds_text(ref.kinds)
+        message = f"unknown {what} '{ref.name}': no file of the workspace declares it"
+        if close:
+            message += f"; did you mean '{close[0]}'?"
+        else:
+            other = index.declarations_named(ref.name)
+            if other:
+                message += f" ('{ref.name}' is a {other[0].kind}, not a {what})"
+        data = {"name": ref.name, "kinds": sorted(ref.kinds) if ref.kinds else None, "replacement": close[0] if close else None}
+        out.append(Diagnostic(ref.range, message, UNKNOWN_REFERENCE, Severity.WARNING, data=data))
+    for decl in summary.declarations:
+        others = index.conflicts(decl)
+        if not others:
+            continue
+        first = others[0]
+        message = f"duplicate declaration: {decl.kind} '{decl.name}' is also declared in {file_name(first.uri)} (line {first.name_range.start.line + 1})"
+        related = tuple((o.uri, o.selection_range, f"{o.kind} '{o.name}' declared here") for o in others)
+        out.append(Diagnostic(decl.selection_range, message, DUPLICATE_DECLARATION, Severity.ERROR, related=related))
+    return out

@@ -1,0 +1,215 @@
+"""The workspace index service: keeps the semantic index current for every `.ai` file.
+
+- After `initialized`, every `.ai` file under the workspace folders is read and summarised in a
+  worker thread, in batches, with `$/progress` ("Indexing 120 files"). Bad files are skipped and
+  logged: unreadable, undecodable, binary or Adobe Illustrator content, over MAX_FILE_SIZE.
+- Open documents are summarised from their own analysis (the editor's text wins over the disk).
+- Files changed on disk arrive through `workspace/didChangeWatchedFiles` (a `**/*.ai` watcher is
+  registered when the client supports dynamic registration); a closed document is read from disk.
+- When a change alters which names are declared, the open documents that refer to them get fresh
+  diagnostics without being edited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlparse
+
+from lsprotocol import types
+from pygls.uris import from_fs_path
+
+from namel3ss_lsp.language import analyze
+from namel3ss_lsp.language.analysis import Analysis
+from namel3ss_lsp.semantics import FileSummary, WorkspaceIndex, summarize
+
+from .guard import guarded
+from .progress import WorkDone
+
+if TYPE_CHECKING:
+    from .server import Namel3ssLanguageServer
+
+logger = logging.getLogger(__name__)
+
+MAX_FILE_SIZE = 5_000_000  # bytes: larger files are not indexed (logged)
+MAX_FILES = 50_000  # .ai files indexed at most per workspace
+BATCH = 32  # files summarised per worker-thread call
+_SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache"})
+WATCHER_ID = "namel3ss-ai-files"
+
+
+def uri_to_path(uri: str) -> Path | None:
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    return Path(unquote(parsed.path))
+
+
+def path_to_uri(path: Path) -> str:
+    return from_fs_path(str(path)) or path.as_uri()
+
+
+def refusal(data: bytes) -> str | None:
+    """Why a file's content is not indexed, or None when it is Namel3ss text."""
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"%PDF") or head.startswith(b"%!PS"):
+        return "an Adobe Illustrator (PDF/PostScript) file"
+    if b"\x00" in data:
+        return "binary content"
+    return None
+
+
+def read_summary(path: Path, uri: str) -> FileSummary | None:
+    """Read and summarise one file from disk (worker thread); None, logged, when it is skipped."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_SIZE:
+            logger.info("index: skipped %s (%d bytes, more than %d)", path, size, MAX_FILE_SIZE)
+            return None
+        data = path.read_bytes()
+    except OSError as exc:
+        logger.info("index: skipped %s (%s)", path, exc.strerror or exc)
+        return None
+    why = refusal(data)
+    if why is not None:
+        logger.info("index: skipped %s (%s)", path, why)
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        logger.info("index: skipped %s (not UTF-8)", path)
+        return None
+    return summarize(uri, analyze(text, remember=False))
+
+
+def find_ai_files(root: Path, limit: int = MAX_FILES) -> list[Path]:
+    """`.ai` files under `root`; symlinked folders are not followed (no loops), and hidden and
+    dependency folders are skipped."""
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(root, followlinks=False, onerror=lambda e: logger.info("index: %s", e)):
+        dirs[:] = [d for d in dirs if d not in _SKIP_DIRS and not d.startswith(".")]
+        for name in files:
+            if name.endswith(".ai"):
+                found.append(Path(folder) / name)
+                if len(found) >= limit:
+                    logger.warning("index: more than %d .ai files under %s; the rest are not indexed", limit, root)
+                    return found
+    return found
+
+
+class WorkspaceIndexService:
+    def __init__(self, ls: "Namel3ssLanguageServer") -> None:
+        self._ls = ls
+        self.index = WorkspaceIndex()
+        self._from_analysis: dict[str, Analysis] = {}  # uri -> the analysis its summary came from
+        self.indexing_done = False
+        self.indexed_files = 0
+
+    # ---- open documents ------------------------------------------------------------------------
+
+    def update_open(self, uri: str, analysis: Analysis) -> None:
+        """The open document's summary from this analysis (once per analysis)."""
+        if self._from_analysis.get(uri) is analysis:
+            return
+        self._from_analysis[uri] = analysis
+        changed = self.index.set_file(summarize(uri, analysis))
+        if changed:
+            self._republish_dependents(changed, exclude=uri)
+
+    async def closed(self, uri: str) -> None:
+        """A closed document: its summary comes from the disk again (or it is gone)."""
+        self._from_analysis.pop(uri, None)
+        path = uri_to_path(uri)
+        summary = None
+        if path is not None and path.is_file():
+            summary = await asyncio.to_thread(read_summary, path, uri)
+        changed = self.index.set_file(summary) if summary is not None else self.index.remove_file(uri)
+        if changed:
+            self._republish_dependents(changed)
+
+    # ---- the workspace on disk -----------------------------------------------------------------
+
+    async def current(self, uri: str) -> WorkspaceIndex:
+        """The index, with the document `uri` (when open) summarised from its current text."""
+        doc = self._ls.documents.get(uri)
+        if doc is not None:
+            self.update_open(uri, await self._ls.documents.analysis(doc))
+        return self.index
+
+    def roots(self) -> list[Path]:
+        workspace = self._ls.workspace
+        uris = [folder.uri for folder in (getattr(workspace, "folders", None) or {}).values()]
+        if not uris and getattr(workspace, "root_uri", None):
+            uris = [workspace.root_uri]
+        paths = [uri_to_path(u) for u in uris]
+        return [p for p in paths if p is not None and p.is_dir()]
+
+    async def index_workspace(self) -> None:
+        """Index every `.ai` file of the workspace folders, in the background, with progress."""
+        roots = self.roots()
+        files: list[Path] = []
+        for root in roots:
+            files += await asyncio.to_thread(find_ai_files, root)
+        progress = await WorkDone(self._ls, "Namel3ss", cancellable=False).begin(f"Indexing {len(files)} files", 0)
+        changed: set[str] = set()
+        try:
+            for start in range(0, len(files), BATCH):
+                batch = [(p, path_to_uri(p)) for p in files[start : start + BATCH]]
+                batch = [(p, u) for p, u in batch if self._ls.documents.get(u) is None]  # open: the editor's text wins
+                summaries = await asyncio.to_thread(lambda b=batch: [read_summary(p, u) for p, u in b])
+                for summary in summaries:
+                    if summary is not None and self._ls.documents.get(summary.uri) is None:
+                        changed |= self.index.set_file(summary)
+                        self.indexed_files += 1
+                done = min(len(files), start + BATCH)
+                progress.report(f"Indexing {len(files)} files ({done})", int(done * 100 / max(1, len(files))))
+        finally:
+            progress.end(f"Indexed {self.indexed_files} files")
+            self.indexing_done = True
+        logger.info("index: %d files, %d declarations", len(self.index), sum(len(f.declarations) for f in self.index.files()))
+        if changed:
+            self._republish_dependents(changed)
+
+    async def files_changed(self, changes: list[types.FileEvent]) -> None:
+        changed: set[str] = set()
+        for event in changes:
+            uri = event.uri
+            if not uri.endswith(".ai") or self._ls.documents.get(uri) is not None:
+                continue  # an open document follows the editor, not the disk
+            path = uri_to_path(uri)
+            if event.type == types.FileChangeType.Deleted or path is None or not path.is_file():
+                changed |= self.index.remove_file(uri)
+                continue
+            summary = await asyncio.to_thread(read_summary, path, uri)
+            changed |= self.index.set_file(summary) if summary is not None else self.index.remove_file(uri)
+        if changed:
+            self._republish_dependents(changed)
+
+    async def register_watcher(self) -> None:
+        if not self._ls.client_supports("workspace.did_change_watched_files.dynamic_registration"):
+            return
+        options = types.DidChangeWatchedFilesRegistrationOptions(watchers=[types.FileSystemWatcher(glob_pattern="**/*.ai")])
+        registration = types.Registration(id=WATCHER_ID, method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES, register_options=options)
+        try:
+            await asyncio.wait_for(self._ls.client_register_capability_async(types.RegistrationParams(registrations=[registration])), 10)
+        except Exception as exc:
+            logger.info("could not register the **/*.ai file watcher: %s", exc)
+
+    def _republish_dependents(self, names: set[str], exclude: str | None = None) -> None:
+        uris = self.index.referring_files(names)
+        # Declarations that may now conflict (or no longer) are in the files that declare the names.
+        for name in names:
+            uris.update(d.uri for d in self.index.declarations_named(name))
+        for uri in uris:
+            if uri != exclude and self._ls.documents.get(uri) is not None:
+                self._ls.diagnostics.schedule(uri, delay=0.02)
+
+
+def register(ls: "Namel3ssLanguageServer") -> None:
+    @ls.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    @guarded("didChangeWatchedFiles")
+    async def did_change_watched_files(ls: "Namel3ssLanguageServer", params: types.DidChangeWatchedFilesParams) -> None:
+        await ls.workspace_index.files_changed(list(params.changes or []))

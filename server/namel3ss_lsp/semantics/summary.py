@@ -1,0 +1,196 @@
+"""One file's summary: the declarations it makes and the names it refers to.
+
+A summary is small and immutable: it keeps no syntax tree, so the index can hold one for every
+file of a large workspace, and a closed file costs only its summary. It is rebuilt from each new
+analysis of a file (the analysis itself is incremental, so unchanged declarations are not
+re-parsed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
+
+from namel3ss_lsp.language.analysis import Analysis
+from namel3ss_lsp.language.tree import Atom, Declaration, Entry, ListNode, Map, Ref, Value
+from namel3ss_lsp.language.types import Range
+from namel3ss_lsp.semantics.references import MODEL_KINDS, is_identifier, reference_rule
+
+# Header keywords that declare nothing (statements, imports) and so are not in the index.
+NOT_DECLARATIONS = frozenset({"module", "import", "use", "export", "from", "include", "language_version", "show"})
+_PREVIEW_LINES = 8
+_PREVIEW_CHARS = 600
+_EMPTY: Mapping[str, object] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class Declared:
+    """A named declaration: `llm fast_llm { ... }`, `tool "search_web" { ... }`."""
+
+    name: str
+    kind: str  # the keywords: "llm", "ai model", "tool", ...
+    uri: str
+    range: Range  # the whole declaration
+    selection_range: Range  # the name as written (quotes included)
+    name_range: Range  # the name's text only (inside the quotes)
+    quoted: bool
+    top_level: bool
+    container: str | None  # the enclosing declaration's name, for nested ones
+    preview: str  # the declaration's first lines, for hover
+    # Model declarations: what a reference to them resolves to in the end.
+    provider: str | None = None
+    model: str | None = None
+    model_options: Mapping[str, object] | None = None
+    extends: str | None = None
+
+
+@dataclass(frozen=True)
+class Referenced:
+    """A name used as a value where the reference table expects one: `llm: fast_llm`."""
+
+    name: str
+    kinds: frozenset[str] | None  # what it may name (None: any kind)
+    uri: str
+    range: Range  # the name's text only (inside the quotes)
+    full_range: Range  # with the quotes
+    quoted: bool
+    strict: bool  # an unknown name is reported even when quoted
+    key: str
+    context: str | None  # the enclosing declaration's keywords
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    uri: str
+    declarations: tuple[Declared, ...] = ()
+    references: tuple[Referenced, ...] = ()
+    is_app: bool = False  # declares an `app`: a program of its own (see index.py)
+    size: int = 0
+
+
+def summarize(uri: str, analysis: Analysis) -> FileSummary:
+    """Declarations and references of one analysed file. Never raises on odd trees."""
+    declarations: list[Declared] = []
+    references: list[Referenced] = []
+    is_app = False
+    text = analysis.text
+    # (node, enclosing declaration keyword, enclosing declaration name, top level?) ; iterative.
+    todo: list[tuple[object, str | None, str | None, bool]] = [(item, None, None, True) for item in reversed(analysis.module.items)]
+    while todo:
+        node, context, container, top = todo.pop()
+        if isinstance(node, Declaration):
+            keyword = node.keyword
+            if top and keyword == "app":
+                is_app = True
+            if node.name is not None and node.keywords and node.keywords[0] not in NOT_DECLARATIONS and keyword != "app":
+                declarations.append(_declared(uri, node, text, top, container))
+            if node.body is not None:
+                inner = node.name if node.name is not None else container
+                todo.extend((item, keyword or context, inner, False) for item in reversed(node.body.items))
+        elif isinstance(node, Entry):
+            _entry_references(uri, node, context, None, references)
+            if node.value_node is not None:
+                for m in reversed(_maps_in_lists(node.value_node)):
+                    todo.append((m, context, container, False))
+        elif isinstance(node, Map):
+            step_kind = _step_kind(node)
+            for item in node.items:
+                if isinstance(item, Entry):
+                    _entry_references(uri, item, context, step_kind, references)
+            todo.extend((item, context, container, False) for item in reversed(node.items) if isinstance(item, Declaration))
+            for item in reversed(node.items):
+                if isinstance(item, Entry) and item.value_node is not None:
+                    todo.extend((m, context, container, False) for m in reversed(_maps_in_lists(item.value_node)))
+    return FileSummary(uri, tuple(declarations), tuple(references), is_app, len(text))
+
+
+def _declared(uri: str, decl: Declaration, text: str, top: bool, container: str | None) -> Declared:
+    index = decl.doc.index
+    quoted = text[decl.name_start : decl.name_start + 1] in ("\"", "'") and decl.name_end - decl.name_start >= 2
+    inner = index.range(decl.name_start + 1, decl.name_end - 1) if quoted else index.range(decl.name_start, decl.name_end)
+    preview = "\n".join(text[decl.start : min(decl.end, decl.start + _PREVIEW_CHARS)].split("\n")[:_PREVIEW_LINES])
+    provider = model = extends = None
+    options: Mapping[str, object] = _EMPTY
+    if decl.keyword in MODEL_KINDS:
+        provider, model, extends, options = _model_facts(decl)
+    return Declared(
+        decl.name, decl.keyword, uri, decl.range, index.range(decl.name_start, decl.name_end), inner, quoted,
+        top, container, preview, provider, model, options, extends,
+    )
+
+
+def _literal(value: object) -> bool:
+    return (isinstance(value, str) and type(value) is str) or (isinstance(value, (int, float)) and not isinstance(value, bool))
+
+
+def _model_facts(decl: Declaration):
+    """(provider, model, extends, literal options) of an `ai model` / `llm` declaration."""
+    from namel3ss_lsp.language.models import model_from_declaration  # noqa: PLC0415 - same layer
+
+    md = model_from_declaration(decl)
+    options: dict[str, object] = {}
+    try:
+        options = {k: v for k, v in md.options().items() if _literal(v) or isinstance(v, bool)}
+        deployment = {k: v for k, v in md.deployment_options().items() if _literal(v) or isinstance(v, bool)}
+        if deployment:
+            options["deployment_config"] = MappingProxyType(deployment)
+    except Exception:  # pragma: no cover - options of a broken declaration: none
+        options = {}
+    model = md.model if isinstance(md.model, str) else None
+    return md.provider, model, md.extends, MappingProxyType(options)
+
+
+def _step_kind(node: Map) -> str | None:
+    entry = node.get("kind")
+    value = entry.value if entry is not None else None
+    return str(value) if isinstance(value, str) else None
+
+
+def _maps_in_lists(value: Value) -> list[Map]:
+    """Maps that are elements of the value's lists, at any depth (`edges: [{...}]`, chain steps),
+    in source order. A map that is the value itself (`input_schema: {...}`) holds settings and
+    types, not references, and is not searched."""
+    found: list[Map] = []
+    todo = [part for part in value.parts if isinstance(part, ListNode)]
+    while todo:
+        for item in todo.pop().items:
+            for part in item.parts:
+                if isinstance(part, Map):
+                    found.append(part)
+                elif isinstance(part, ListNode):
+                    todo.append(part)
+    found.sort(key=lambda m: m.start)
+    return found
+
+
+def _entry_references(uri: str, entry: Entry, context: str | None, step_kind: str | None, out: list[Referenced]) -> None:
+    rule = reference_rule(entry.key, context, step_kind)
+    if rule is None or entry.value_node is None:
+        return
+    for atom in _name_atoms(entry.value_node):
+        name = atom.value if atom.kind == "string" else atom.text
+        if not isinstance(name, str) or not is_identifier(name) or name in rule.excluded:
+            continue
+        quoted = atom.kind == "string"
+        full = atom.range
+        out.append(Referenced(name, rule.kinds, uri, atom.inner_range if quoted else full, full, quoted, rule.strict, entry.key, context))
+
+
+def _name_atoms(value: Value) -> list[Atom]:
+    """The value's name: a single word or string, or those of a list of them (`[a, "b"]`). An
+    element with more than one part (`step "x" { ... }`) is not a name."""
+    atoms: list[Atom] = []
+    todo = [value]
+    while todo:
+        current = todo.pop()
+        part = current.single
+        if isinstance(part, Atom):
+            if part.kind == "word" or (part.kind == "string" and part.end - part.start >= 2):
+                atoms.append(part)
+        elif isinstance(part, ListNode) and current is value:  # one level of list
+            todo.extend(reversed(part.items))
+    return atoms
+
+
+__all__ = ["Declared", "FileSummary", "NOT_DECLARATIONS", "Referenced", "Ref", "summarize"]
