@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from namel3ss_lsp.language import Severity, analyze
 
 from .helpers import decl, only, text_at
@@ -134,3 +136,29 @@ def test_typo_and_range_fixture():
     path = Path(__file__).parent / "fixtures" / "typo_and_range.ai"
     diags = analyze(path.read_text(encoding="utf-8")).diagnostics
     assert [(d.code, d.range.start.line + 1) for d in diags] == [("unknown-key", 5), ("out-of-range", 6)]
+
+
+@pytest.mark.parametrize(
+    "text, line, words",
+    [
+        ('app "One"\napp "Two"\n', 1, "second one"),
+        ("import\nllm x {\n  provider: \"openai\"\n}\n", 0, "needs a module name"),
+        ('llm fast_llm\nagent a {\n}\n', 0, "has no { } block"),
+        ('tool "search"\n', 0, "has no { } block"),
+    ],
+)
+def test_invalid_file_structure_is_an_error(text, line, words):
+    errors = [d for d in analyze(text).diagnostics if d.severity == Severity.ERROR]
+    assert [(d.range.start.line, words in d.message) for d in errors] == [(line, True)], errors
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'llm "gpt4" {\n  provider: "openai"\n}\n',  # a hosted provider needs no model here
+        'app "Demo"\ndataset users from table users\n',  # complete one-line declarations
+        'module a.b\nimport shared.tools\nuse tools\n',
+    ],
+)
+def test_valid_declarations_get_no_error(text):
+    assert [d for d in analyze(text).diagnostics if d.severity == Severity.ERROR] == []

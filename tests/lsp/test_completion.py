@@ -182,3 +182,19 @@ async def test_completion_in_unknown_document_is_empty(shared_neovim):
     client = shared_neovim
     result = await _complete(client, "file:///never-opened.ai", types.Position(line=0, character=0))
     assert result.items == [] or len(result.items) == 0
+
+
+async def test_last_known_list_while_unreachable(lsp, standins):
+    server = standins(models=["llama3:8b", "mistral:latest"])
+    client = await lsp(VSCODE, init=fast_settings(server.url, modelCacheTtl=0))
+    uri = "file:///stale.ai"
+    client.open(uri, HALF)
+    position = types.Position(line=2, character=11)
+    await _complete_until(client, uri, position, lambda r: not r.is_incomplete and r.items)
+    server.stop()
+    await wait_until(lambda: client.statuses and client.statuses[-1]["reachable"] is False, 15, what="unreachable status")
+    result = await _complete_until(client, uri, position, lambda r: any(i.label_details for i in r.items))
+    # The installed models are still offered, marked as last known, not as "not installed".
+    assert {i.label for i in result.items} == {"llama3:8b", "mistral:latest"}
+    assert all(i.label_details.description == "last known · Ollama unreachable" for i in result.items)
+    assert result.is_incomplete is True

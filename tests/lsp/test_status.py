@@ -77,3 +77,29 @@ async def test_default_server_status_after_initialized(shared_neovim, shared_sta
     assert first["reachable"] is True and first["version"] and first["modelsCount"] >= 2
     assert isinstance(first["responseTimeMs"], (int, float))
     assert first["error"] is None and first["suggestion"] is None
+
+
+async def test_status_names_the_documents_it_describes(lsp, standins):
+    """Two documents on two servers: each status lists its own document, the default server's
+    says so, and moving a document to the other server re-sends both."""
+    one = standins(models=["llama3:8b"])
+    two = standins(models=["mistral:latest"])
+    client = await lsp(init={"ollama": {"baseUrl": one.url, "healthCheckInterval": 0.2, "requestTimeout": 2}})
+    a, b = "file:///a-status.ai", "file:///b-status.ai"
+    client.open(a, model_block("llama3:8b"))
+    client.open(b, model_block("mistral:latest", config={"base_url": two.url}))
+
+    def latest(url: str) -> dict | None:
+        found = _of(client, url)
+        return found[-1] if found else None
+
+    await wait_until(lambda: latest(one.url) and a in latest(one.url)["uris"], 10, what="status of a")
+    await wait_until(lambda: latest(two.url) and b in latest(two.url)["uris"], 10, what="status of b")
+    assert latest(one.url)["default"] is True and b not in latest(one.url)["uris"]
+    assert latest(two.url)["default"] is False and latest(two.url)["uris"] == [b]
+    # b now uses the default server: both notifications are sent again with the new documents.
+    client.change(b, 2, [types.TextDocumentContentChangeWholeDocument(text=model_block("llama3:8b"))])
+    await wait_until(lambda: latest(two.url)["uris"] == [], 10, what="b leaves the second server")
+    await wait_until(lambda: latest(one.url)["uris"] == [a, b], 10, what="b joins the default server")
+    _close(client, a)
+    await wait_until(lambda: latest(one.url)["uris"] == [b], 10, what="a closed")

@@ -2,8 +2,9 @@
 
 Never waits more than ~40 ms on the network: a model list that is unknown gets a background
 refresh and a short wait; otherwise the answer comes from the cache (refreshed in the background
-when stale) or, when the server is unreachable or too slow, from a list of well-known library
-models marked "not installed" (`isIncomplete` so the client asks again as the user types).
+when stale). When the server is unreachable, the last known list is offered marked "last known ·
+Ollama unreachable"; when no list was ever fetched (or the server is too slow), a list of
+well-known library models marked "not installed" (`isIncomplete` so the client asks again).
 """
 
 from __future__ import annotations
@@ -122,21 +123,26 @@ async def model_items(ls: "Namel3ssLanguageServer", ctx: Any) -> types.Completio
         models, error = hub.models(base), hub.error(base)
     elif hub.is_stale(base):
         hub.ensure_models(base)
-    if error is not None or models is None:
+    if models is None:
         why = "server unreachable" if error is not None else "model list not loaded yet"
         return _offline_list(ls, ctx, f"not installed · {why}", incomplete=True)
     items = _installed_items(ls, base, models)
+    stale = error is not None
+    if stale:
+        # Unreachable now, but these were installed when last seen: say so, do not call them missing.
+        note = types.CompletionItemLabelDetails(description="last known · Ollama unreachable")
+        items = [attrs.evolve(item, label_details=note) for item in items]
     rng = getattr(ctx, "replace_range", None)
     if rng is None:
-        return types.CompletionList(is_incomplete=False, items=items)
+        return types.CompletionList(is_incomplete=stale, items=items)
     edit_range = convert.range_(rng)
     if _supports_default_edit_range(ls):
         # One range for all items: the cached items are sent as they are, unchanged per request.
         return types.CompletionList(
-            is_incomplete=False, items=items, item_defaults=types.CompletionItemDefaults(edit_range=edit_range)
+            is_incomplete=stale, items=items, item_defaults=types.CompletionItemDefaults(edit_range=edit_range)
         )
     items = [attrs.evolve(item, text_edit=types.TextEdit(range=edit_range, new_text=item.label)) for item in items]
-    return types.CompletionList(is_incomplete=False, items=items)
+    return types.CompletionList(is_incomplete=stale, items=items)
 
 
 # base URL -> (the model list they were built from, (info version, markup kind), items without edits)

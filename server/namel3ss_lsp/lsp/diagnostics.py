@@ -120,6 +120,7 @@ class DiagnosticsPublisher:
             return
         self._ls.workspace_index.update_open(doc.uri, analysis)
         self.publish(doc, analysis, syntax)
+        self._ls.status.document_changed(doc.uri)
 
     def publish(self, doc: Document, analysis: Any, syntax: list[types.Diagnostic]) -> None:
         diagnostics = list(syntax)

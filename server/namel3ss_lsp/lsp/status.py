@@ -3,6 +3,12 @@
 The notification is sent after `initialized`, whenever a server's reachability, version or model
 count changes, and after each status command. A reachable -> unreachable transition also shows one
 `window/showMessage` (not one per check).
+
+Per document: each notification lists in `uris` the open documents whose status it is (a
+document's status is that of the server its first Ollama declaration uses, or the default
+server's when it has none), and `default` says whether it is the default server's. When a
+document moves to another server (an edit, a close), both servers' notifications are sent again,
+so a status bar can show the status of the document in focus.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 STATUS_NOTIFICATION = "namel3ss/ollamaStatus"
+RETRY_FIRST = 2.0  # seconds before the first re-check of an unreachable server (then doubling)
 
 
 def to_notification(status: dict, base_url: str) -> dict:
@@ -46,6 +53,7 @@ class StatusMonitor:
         self._wake = asyncio.Event()
         self._checking: dict[str, asyncio.Task] = {}
         self._bases: dict[str, tuple] = {}
+        self._document_base: dict[str, str] = {}  # open document uri -> the server its status is
 
     def bases_in_use(self) -> list[str]:
         hub = self._ls.hub
@@ -80,6 +88,36 @@ class StatusMonitor:
         self._bases[doc.uri] = (analysis, settings, found)
         return found
 
+    def document_base(self, uri: str) -> str:
+        doc = self._ls.documents.get(uri)
+        bases = self._doc_bases(doc) if doc is not None else []
+        return bases[0] if bases else self._ls.hub.default_base_url()
+
+    def documents_for(self, base_url: str) -> list[str]:
+        return sorted(uri for uri, base in self._document_base.items() if base == base_url)
+
+    def document_changed(self, uri: str) -> None:
+        """After a new analysis of `uri`: when its server changed, tell the clients of both."""
+        base = self.document_base(uri)
+        old = self._document_base.get(uri)
+        if old == base:
+            return
+        self._document_base[uri] = base
+        self._renotify({old, base} - {None})
+
+    def document_closed(self, uri: str) -> None:
+        old = self._document_base.pop(uri, None)
+        if old is not None:
+            self._renotify({old})
+
+    def _renotify(self, bases: set) -> None:
+        for base in bases:
+            payload = self._last_payload.get(base)
+            if payload is not None:
+                self.notify(payload)
+            elif self._loop_task is not None:
+                self.poke()  # never checked yet: the check will notify
+
     def start(self) -> None:
         if self._loop_task is None:
             self._loop_task = self._ls.tasks.spawn(self._run(), "health-checks")
@@ -90,8 +128,14 @@ class StatusMonitor:
 
     async def _run(self) -> None:
         await self.check_all(force_notify=True)
+        retry = RETRY_FIRST
         while True:
             interval = max(0.05, float(self._ls.settings.health_check_interval))
+            if any(payload.get("reachable") is False for payload in self._last_payload.values()):
+                # A server is down: look again soon (2, 4, 8 ... s) so recovery shows at once.
+                interval, retry = min(interval, retry), min(retry * 2, interval)
+            else:
+                retry = RETRY_FIRST
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=interval)
             except asyncio.TimeoutError:
@@ -146,6 +190,8 @@ class StatusMonitor:
         return status if isinstance(status, dict) else {"reachable": False, "base_url": base_url}
 
     def notify(self, payload: dict) -> None:
+        base = payload.get("baseUrl")
+        payload = {**payload, "uris": self.documents_for(base), "default": base == self._ls.hub.default_base_url()}
         self._ls.protocol.notify(STATUS_NOTIFICATION, payload)
 
     def last(self, base_url: str) -> dict | None:

@@ -43,6 +43,7 @@ def register(ls: "Namel3ssLanguageServer") -> None:
     def did_close(ls: "Namel3ssLanguageServer", params: types.DidCloseTextDocumentParams) -> None:
         ls.documents.close(params.text_document.uri)
         ls.diagnostics.clear(params.text_document.uri)
+        ls.status.document_closed(params.text_document.uri)
         ls.tasks.spawn(ls.workspace_index.closed(params.text_document.uri), f"index-closed:{params.text_document.uri}")
 
     @ls.feature(types.TEXT_DOCUMENT_DID_SAVE)

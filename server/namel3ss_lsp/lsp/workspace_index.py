@@ -62,27 +62,31 @@ def refusal(data: bytes) -> str | None:
     return None
 
 
-def read_summary(path: Path, uri: str) -> FileSummary | None:
-    """Read and summarise one file from disk (worker thread); None, logged, when it is skipped."""
+def read_summary(path: Path, uri: str) -> FileSummary | str:
+    """Read and summarise one file from disk (worker thread), or say why it is skipped. The
+    caller logs on the event loop (worker threads do not write to the client)."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_SIZE:
-            logger.info("index: skipped %s (%d bytes, more than %d)", path, size, MAX_FILE_SIZE)
-            return None
+            return f"{size} bytes, more than {MAX_FILE_SIZE}"
         data = path.read_bytes()
     except OSError as exc:
-        logger.info("index: skipped %s (%s)", path, exc.strerror or exc)
-        return None
+        return str(exc.strerror or exc)
     why = refusal(data)
     if why is not None:
-        logger.info("index: skipped %s (%s)", path, why)
-        return None
+        return why
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        logger.info("index: skipped %s (not UTF-8)", path)
-        return None
+        return "not UTF-8"
     return summarize(uri, analyze(text, remember=False))
+
+
+def _summary(path: Path, result: FileSummary | str) -> FileSummary | None:
+    if isinstance(result, str):
+        logger.info("index: skipped %s (%s)", path, result)
+        return None
+    return result
 
 
 def find_ai_files(root: Path, limit: int = MAX_FILES) -> list[Path]:
@@ -125,7 +129,7 @@ class WorkspaceIndexService:
         path = uri_to_path(uri)
         summary = None
         if path is not None and path.is_file():
-            summary = await asyncio.to_thread(read_summary, path, uri)
+            summary = _summary(path, await asyncio.to_thread(read_summary, path, uri))
         changed = self.index.set_file(summary) if summary is not None else self.index.remove_file(uri)
         if changed:
             self._republish_dependents(changed)
@@ -159,8 +163,9 @@ class WorkspaceIndexService:
             for start in range(0, len(files), BATCH):
                 batch = [(p, path_to_uri(p)) for p in files[start : start + BATCH]]
                 batch = [(p, u) for p, u in batch if self._ls.documents.get(u) is None]  # open: the editor's text wins
-                summaries = await asyncio.to_thread(lambda b=batch: [read_summary(p, u) for p, u in b])
-                for summary in summaries:
+                results = await asyncio.to_thread(lambda b=batch: [read_summary(p, u) for p, u in b])
+                for (path, _), result in zip(batch, results):
+                    summary = _summary(path, result)
                     if summary is not None and self._ls.documents.get(summary.uri) is None:
                         changed |= self.index.set_file(summary)
                         self.indexed_files += 1
@@ -183,7 +188,7 @@ class WorkspaceIndexService:
             if event.type == types.FileChangeType.Deleted or path is None or not path.is_file():
                 changed |= self.index.remove_file(uri)
                 continue
-            summary = await asyncio.to_thread(read_summary, path, uri)
+            summary = _summary(path, await asyncio.to_thread(read_summary, path, uri))
             changed |= self.index.set_file(summary) if summary is not None else self.index.remove_file(uri)
         if changed:
             self._republish_dependents(changed)

@@ -1,0 +1,114 @@
+"""The semantic layer and the IDE functions in-process: tables of multi-file fixtures with a `$0`
+cursor, as rust-analyzer tests its `ide` crate."""
+
+from __future__ import annotations
+
+import pytest
+
+from namel3ss_lsp.ide import navigation
+from namel3ss_lsp.ide.reference_checks import reference_diagnostics
+from namel3ss_lsp.language import analyze
+from namel3ss_lsp.language.types import Position
+from namel3ss_lsp.semantics import WorkspaceIndex, summarize
+from tests.conftest import corpus_files
+
+
+def workspace(files: dict[str, str]) -> tuple[WorkspaceIndex, str | None, Position | None]:
+    """Index `files` (name -> text); the one holding `$0` gives the cursor (removed)."""
+    index = WorkspaceIndex()
+    cursor_uri = cursor = None
+    for name, text in files.items():
+        uri = f"file:///ws/{name}"
+        if "$0" in text:
+            offset = text.index("$0")
+            text = text.replace("$0", "")
+            before = text[:offset]
+            cursor_uri, cursor = uri, Position(before.count("\n"), offset - (before.rfind("\n") + 1))
+        index.set_file(summarize(uri, analyze(text)))
+    return index, cursor_uri, cursor
+
+
+MODELS = 'llm fast_llm {\n    provider: ollama\n    model: llama3:8b\n}\n\nllm "gpt4" {\n    provider: "openai"\n}\n'
+TOOLS = 'tool "search_web" {\n    description: "x"\n}\nmemory history {\n    kind: "buffer"\n}\n'
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('agent a {\n    llm: fast$0_llm\n}\n', [("models.ai", 0)]),
+        ('agent a {\n    llm: "gp$0t4"\n}\n', [("models.ai", 5)]),
+        ('agent a {\n    tools: [x, "search$0_web"]\n}\n', [("tools.ai", 0)]),
+        ('agent a {\n    memory: hist$0ory\n}\n', [("tools.ai", 3)]),
+        ('prompt p {\n    model: fast$0_llm\n}\n', [("models.ai", 0)]),
+        ('graph g {\n    edges: [{ from_agent: "a$0", to_agent: "end" }]\n}\nagent a {\n}\n', [("main.ai", 3)]),
+        ('chain c {\n    steps: [{ kind: "tool", target: "search$0_web" }]\n}\n', [("tools.ai", 0)]),
+        # a model declaration's own `model:` is a model id, not a reference
+        ('llm x {\n    provider: ollama\n    model: fast$0_llm\n}\n', []),
+        # a key is not a reference
+        ('agent a {\n    ll$0m: fast_llm\n}\n', []),
+    ],
+)
+def test_definition(text, expected):
+    index, uri, cursor = workspace({"models.ai": MODELS, "tools.ai": TOOLS, "main.ai": text})
+    found = navigation.definition(index, uri, cursor)
+    assert [(d.uri.rsplit("/", 1)[-1], d.selection_range.start.line) for d in found] == expected
+
+
+def test_unknown_references_strict_and_soft():
+    text = (
+        'agent a {\n    tools: ["serch_web"]\n    memory: "conversation_window"\n    system_prompt: "You are kind."\n'
+        '    prompt: undeclared_prompt\n    source: "users.csv"\n}\n'
+    )
+    index, _, _ = workspace({"tools.ai": TOOLS, "main.ai": text})
+    diags = reference_diagnostics(index, "file:///ws/main.ai")
+    messages = sorted(d.message for d in diags)
+    assert len(messages) == 2, messages
+    assert "unknown tool 'serch_web'" in messages[1] and "did you mean 'search_web'?" in messages[1]
+    assert "unknown prompt 'undeclared_prompt'" in messages[0]  # soft key, bare word: a reference
+    assert {d.data["replacement"] for d in diags} == {"search_web", None}
+
+
+def test_conflicts_only_between_shared_modules():
+    index, _, _ = workspace({
+        "a.ai": TOOLS,
+        "b.ai": 'tool search_web {\n}\n',
+        "app1.ai": 'app "One"\nllm fast_llm {\n    provider: "openai"\n}\n',
+        "app2.ai": 'app "Two"\nllm fast_llm {\n    provider: "openai"\n}\n',
+    })
+    dup = reference_diagnostics(index, "file:///ws/b.ai")
+    assert [d.code for d in dup] == ["duplicate-declaration"] and dup[0].related[0][0] == "file:///ws/a.ai"
+    assert reference_diagnostics(index, "file:///ws/app1.ai") == []
+
+
+def test_rename_keeps_style_and_refuses_conflicts():
+    index, uri, cursor = workspace({"models.ai": MODELS, "main.ai": 'agent a {\n    llm: "gpt$04"\n}\nagent b {\n    llm: fast_llm\n}\n'})
+    edits = navigation.rename(index, uri, cursor, "gpt5")
+    assert {u.rsplit("/", 1)[-1]: [(r.start.line, r.start.character, r.end.character) for r, _ in e] for u, e in edits.items()} == {
+        "models.ai": [(5, 5, 9)],  # inside the quotes of `llm "gpt4"`
+        "main.ai": [(1, 10, 14)],
+    }
+    with pytest.raises(navigation.RenameError, match="already exists"):
+        navigation.rename(index, uri, cursor, "fast_llm")
+    with pytest.raises(navigation.RenameError, match="not a valid name"):
+        navigation.rename(index, uri, cursor, "9lives")
+
+
+def test_index_updates_report_changed_names():
+    index = WorkspaceIndex()
+    assert index.set_file(summarize("file:///a.ai", analyze(TOOLS))) == {"search_web", "history"}
+    # a body edit changes no name
+    assert index.set_file(summarize("file:///a.ai", analyze(TOOLS.replace('"x"', '"y"')))) == set()
+    assert index.set_file(summarize("file:///a.ai", analyze(TOOLS.replace("search_web", "find_web")))) == {"search_web", "find_web"}
+    assert index.remove_file("file:///a.ai") == {"find_web", "history"}
+    assert len(index) == 0
+
+
+def test_the_corpus_has_no_unknown_reference_and_every_reference_kind_exists():
+    index = WorkspaceIndex()
+    for path in corpus_files():
+        if "invalid" not in path.parts:
+            index.set_file(summarize(path.as_uri(), analyze(path.read_text(encoding="utf-8"))))
+    unknown = [(f.uri, d.message) for f in index.files() for d in reference_diagnostics(index, f.uri) if d.code == "unknown-reference"]
+    assert unknown == []
+    resolved = sum(1 for f in index.files() for r in f.references if index.resolve(r))
+    assert resolved >= 200  # the table really finds the corpus' references
