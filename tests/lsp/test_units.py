@@ -11,7 +11,8 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 
-from namel3ss_lsp.lsp import commands, documents, guard, progress
+from namel3ss_lsp.lsp import documents, guard, progress
+from namel3ss_lsp.lsp.commands import base as commands
 from namel3ss_lsp.lsp.settings import Settings, SettingsStore, apply
 
 

@@ -8,24 +8,23 @@ any range touching one (cursor on its line, the line, a selection), gets its fix
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 
 from namel3ss_lsp.ide.reference_checks import reference_diagnostics
 
 from . import convert
-from .commands import PULL, REMOVE
+from .commands.base import PULL, REMOVE
 from .diagnostics import decl_options, ollama_declarations, ollama_diagnostics
 from .guard import guarded
 
-if TYPE_CHECKING:
-    from .server import Namel3ssLanguageServer
+from .context import ServerContext
 
 logger = logging.getLogger(__name__)
 
 
-def _literal_support(ls: "Namel3ssLanguageServer") -> bool:
+def _literal_support(ls: ServerContext) -> bool:
     try:
         return ls.client_capabilities.text_document.code_action.code_action_literal_support is not None
     except AttributeError:
@@ -58,7 +57,7 @@ def selects(diag: types.Diagnostic, params: types.CodeActionParams) -> bool:
     return cursor and diag.range.start.line <= request_range.start.line <= diag.range.end.line
 
 
-def actions_for(ls: "Namel3ssLanguageServer", uri: str, analysis: Any, params: types.CodeActionParams) -> list:
+def actions_for(ls: ServerContext, uri: str, analysis: Any, params: types.CodeActionParams) -> list:
     request_range = params.range
     out: list[types.CodeAction] = []
     diags = [d for d in ollama_diagnostics(analysis, ls.hub, ls.settings) if selects(d, params)]
@@ -91,11 +90,9 @@ def actions_for(ls: "Namel3ssLanguageServer", uri: str, analysis: Any, params: t
         for decl in ollama_declarations(analysis):
             if not convert.overlaps(decl.model_range, request_range):
                 continue
-            base = ls.hub.base_url_for(decl_options(decl))
-            if not ls.hub.allowed(base):
-                continue
-            installed = ls.hub.installed_name(base, decl.model)
-            if installed is None:
+            state = ls.hub.model_state(decl.model, decl_options(decl))
+            base, installed = state.base_url, state.installed
+            if installed is None:  # unknown, missing, or on a server that is not allowed
                 continue
             title = f"Remove model '{installed}' from Ollama"
             out.append(
@@ -108,7 +105,7 @@ def actions_for(ls: "Namel3ssLanguageServer", uri: str, analysis: Any, params: t
     return out
 
 
-def reference_fixes(ls: "Namel3ssLanguageServer", uri: str, params: types.CodeActionParams) -> list[types.CodeAction]:
+def reference_fixes(ls: ServerContext, uri: str, params: types.CodeActionParams) -> list[types.CodeAction]:
     """`Replace with 'x'` for an unknown reference with a close declared name."""
     out = []
     for diag in reference_diagnostics(ls.workspace_index.index, uri):
@@ -128,13 +125,13 @@ def reference_fixes(ls: "Namel3ssLanguageServer", uri: str, params: types.CodeAc
     return out
 
 
-def register(ls: "Namel3ssLanguageServer") -> None:
+def register(ls: ServerContext) -> None:
     @ls.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
         types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.Empty]),
     )
     @guarded("codeAction", default=list)
-    async def code_action(ls: "Namel3ssLanguageServer", params: types.CodeActionParams) -> list:
+    async def code_action(ls: ServerContext, params: types.CodeActionParams) -> list:
         doc = ls.documents.get(params.text_document.uri)
         if doc is None:
             return []

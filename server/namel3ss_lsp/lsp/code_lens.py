@@ -5,34 +5,29 @@ if the client supports it."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 
 from . import convert
-from .commands import PULL, TRY
+from .commands.base import PULL, TRY
 from .diagnostics import decl_options, ollama_declarations
 from .guard import guarded
 
-if TYPE_CHECKING:
-    from .server import Namel3ssLanguageServer
+from .context import ServerContext
 
 logger = logging.getLogger(__name__)
 
 
-def lenses_for(ls: "Namel3ssLanguageServer", uri: str, analysis: Any) -> list[types.CodeLens]:
+def lenses_for(ls: ServerContext, uri: str, analysis: Any) -> list[types.CodeLens]:
     out = []
     for decl in ollama_declarations(analysis):
-        base = ls.hub.base_url_for(decl_options(decl))
-        if not ls.hub.allowed(base):
+        state = ls.hub.model_state(decl.model, decl_options(decl))
+        if not state.allowed or not state.listed or state.error is not None:
             continue
-        if ls.hub.models(base) is None or ls.hub.error(base) is not None:
-            ls.hub.ensure_models(base)
-            continue
-        anchor = getattr(decl, "name_range", None) or decl.model_range
-        rng = convert.range_(anchor)
-        installed = ls.hub.installed_name(base, decl.model)
-        if installed is not None:
+        base = state.base_url
+        rng = convert.range_(getattr(decl, "name_range", None) or decl.model_range)
+        if state.installed is not None:
             args = {"model": decl.model, "baseUrl": base, "uri": uri}
             if getattr(decl, "name", None):
                 args["declaration"] = decl.name
@@ -43,10 +38,10 @@ def lenses_for(ls: "Namel3ssLanguageServer", uri: str, analysis: Any) -> list[ty
     return out
 
 
-def register(ls: "Namel3ssLanguageServer") -> None:
+def register(ls: ServerContext) -> None:
     @ls.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
     @guarded("codeLens", default=list)
-    async def code_lens(ls: "Namel3ssLanguageServer", params: types.CodeLensParams) -> list:
+    async def code_lens(ls: ServerContext, params: types.CodeLensParams) -> list:
         doc = ls.documents.get(params.text_document.uri)
         if doc is None:
             return []

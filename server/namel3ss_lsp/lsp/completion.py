@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 from lsprotocol import types
@@ -27,8 +27,7 @@ from . import convert
 from .diagnostics import decl_options
 from .guard import guarded
 
-if TYPE_CHECKING:
-    from .server import Namel3ssLanguageServer
+from .context import ServerContext
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +55,7 @@ LIBRARY_MODELS: list[tuple[str, str]] = [
 ]
 
 
-def _markup(ls: "Namel3ssLanguageServer", text: str) -> types.MarkupContent:
+def _markup(ls: ServerContext, text: str) -> types.MarkupContent:
     formats = []
     caps = ls.client_capabilities
     try:
@@ -69,7 +68,7 @@ def _markup(ls: "Namel3ssLanguageServer", text: str) -> types.MarkupContent:
     return types.MarkupContent(kind=kind, value=text)
 
 
-def snippets_supported(ls: "Namel3ssLanguageServer") -> bool:
+def snippets_supported(ls: ServerContext) -> bool:
     try:
         return bool(ls.client_capabilities.text_document.completion.completion_item.snippet_support)
     except AttributeError:
@@ -103,7 +102,18 @@ def _edit(ctx: Any, text: str) -> types.TextEdit | None:
     return types.TextEdit(range=convert.range_(rng), new_text=text)
 
 
-async def model_items(ls: "Namel3ssLanguageServer", ctx: Any) -> types.CompletionList:
+class ModelItemCache:
+    """Completion items per server, built once per model list (and per arrival of /api/show
+    facts), and when each first-fetch task began to be waited for. One per server instance."""
+
+    def __init__(self) -> None:
+        # base URL -> (the model list they were built from, (info version, markup kind), items)
+        self.items: dict[str, tuple[list, tuple, list[types.CompletionItem]]] = {}
+        # first-fetch task -> when the first completion began waiting for it
+        self.fetch_started: "weakref.WeakKeyDictionary[asyncio.Task, float]" = weakref.WeakKeyDictionary()
+
+
+async def model_items(ls: ServerContext, ctx: Any, cache: ModelItemCache) -> types.CompletionList:
     """The installed models of the declaration's server, from cache; never waits on the network
     for more than NETWORK_BUDGET (only while the very first fetch of a list is under way)."""
     hub = ls.hub
@@ -117,7 +127,7 @@ async def model_items(ls: "Namel3ssLanguageServer", ctx: Any) -> types.Completio
         if task is not None:
             # Every completion during a slow first fetch shares one budget counted from its start.
             loop = asyncio.get_running_loop()
-            budget = NETWORK_BUDGET - (loop.time() - _FETCH_STARTED.setdefault(task, loop.time()))
+            budget = NETWORK_BUDGET - (loop.time() - cache.fetch_started.setdefault(task, loop.time()))
             if budget > 0.001:
                 await asyncio.wait([task], timeout=budget)
         models, error = hub.models(base), hub.error(base)
@@ -126,7 +136,7 @@ async def model_items(ls: "Namel3ssLanguageServer", ctx: Any) -> types.Completio
     if models is None:
         why = "server unreachable" if error is not None else "model list not loaded yet"
         return _offline_list(ls, ctx, f"not installed · {why}", incomplete=True)
-    items = _installed_items(ls, base, models)
+    items = _installed_items(ls, base, models, cache)
     stale = error is not None
     if stale:
         # Unreachable now, but these were installed when last seen: say so, do not call them missing.
@@ -145,17 +155,11 @@ async def model_items(ls: "Namel3ssLanguageServer", ctx: Any) -> types.Completio
     return types.CompletionList(is_incomplete=stale, items=items)
 
 
-# base URL -> (the model list they were built from, (info version, markup kind), items without edits)
-_ITEM_CACHE: dict[str, tuple[list, tuple, list[types.CompletionItem]]] = {}
-# first-fetch task -> when the first completion began waiting for it
-_FETCH_STARTED: "weakref.WeakKeyDictionary[asyncio.Task, float]" = weakref.WeakKeyDictionary()
-
-
-def _installed_items(ls: "Namel3ssLanguageServer", base: str, models: list[dict]) -> list[types.CompletionItem]:
+def _installed_items(ls: ServerContext, base: str, models: list[dict], cache: ModelItemCache) -> list[types.CompletionItem]:
     """Items for a model list, built once per list (and per arrival of /api/show facts)."""
     hub = ls.hub
     key = (hub.info_version, _markup(ls, "").kind)
-    cached = _ITEM_CACHE.get(base)
+    cached = cache.items.get(base)
     if cached is not None and cached[0] is models and cached[1] == key:
         return cached[2]
     items = []
@@ -175,11 +179,11 @@ def _installed_items(ls: "Namel3ssLanguageServer", base: str, models: list[dict]
                 sort_text=f"0{index:04d}",
             )
         )
-    _ITEM_CACHE[base] = (models, key, items)
+    cache.items[base] = (models, key, items)
     return items
 
 
-def _supports_default_edit_range(ls: "Namel3ssLanguageServer") -> bool:
+def _supports_default_edit_range(ls: ServerContext) -> bool:
     try:
         defaults = ls.client_capabilities.text_document.completion.completion_list.item_defaults or []
     except AttributeError:
@@ -187,11 +191,11 @@ def _supports_default_edit_range(ls: "Namel3ssLanguageServer") -> bool:
     return "editRange" in defaults
 
 
-def _offline_list(ls: "Namel3ssLanguageServer", ctx: Any, detail: str, *, incomplete: bool) -> types.CompletionList:
+def _offline_list(ls: ServerContext, ctx: Any, detail: str, *, incomplete: bool) -> types.CompletionList:
     return types.CompletionList(is_incomplete=incomplete, items=offline_items(ls, ctx, detail))
 
 
-def offline_items(ls: "Namel3ssLanguageServer", ctx: Any, detail: str) -> list[types.CompletionItem]:
+def offline_items(ls: ServerContext, ctx: Any, detail: str) -> list[types.CompletionItem]:
     return [
         types.CompletionItem(
             label=name,
@@ -216,7 +220,7 @@ def schema_section(ctx: Any) -> str:
     return section
 
 
-def key_items(ls: "Namel3ssLanguageServer", ctx: Any) -> list[types.CompletionItem]:
+def key_items(ls: ServerContext, ctx: Any) -> list[types.CompletionItem]:
     snippets = snippets_supported(ls)
     present = set()
     decl = getattr(ctx, "decl", None)
@@ -269,7 +273,7 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def value_items(ls: "Namel3ssLanguageServer", ctx: Any, key: str | None = None) -> list[types.CompletionItem]:
+def value_items(ls: ServerContext, ctx: Any, key: str | None = None) -> list[types.CompletionItem]:
     key = key or getattr(ctx, "key", None)
     section = schema_section(ctx)
     values: list[tuple[str, str]] = []
@@ -309,13 +313,15 @@ def reference_items(slot: ReferenceSlot, index) -> list[types.CompletionItem]:
     return items
 
 
-def register(ls: "Namel3ssLanguageServer") -> None:
+def register(ls: ServerContext) -> None:
+    item_cache = ModelItemCache()
+
     @ls.feature(
         types.TEXT_DOCUMENT_COMPLETION,
         types.CompletionOptions(trigger_characters=TRIGGER_CHARACTERS, resolve_provider=False),
     )
     @guarded("completion", default=lambda: types.CompletionList(is_incomplete=False, items=[]))
-    async def completion(ls: "Namel3ssLanguageServer", params: types.CompletionParams) -> types.CompletionList:
+    async def completion(ls: ServerContext, params: types.CompletionParams) -> types.CompletionList:
         doc = ls.documents.get(params.text_document.uri)
         if doc is None:
             return types.CompletionList(is_incomplete=False, items=[])
@@ -323,7 +329,7 @@ def register(ls: "Namel3ssLanguageServer") -> None:
         ctx = completion_context(analysis, Position(params.position.line, params.position.character))
         kind = getattr(ctx, "kind", "none")
         if kind == "model-id":
-            return await model_items(ls, ctx)
+            return await model_items(ls, ctx, item_cache)
         if kind == "key":
             return types.CompletionList(is_incomplete=False, items=key_items(ls, ctx))
         if kind == "provider":

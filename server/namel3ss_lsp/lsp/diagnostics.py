@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable
 
 from lsprotocol import types
 
@@ -20,8 +20,7 @@ from namel3ss_lsp.ollama import diagnostics as classifier
 from . import convert
 from .documents import Document, debounce_delay, off_loop
 
-if TYPE_CHECKING:
-    from .server import Namel3ssLanguageServer
+from .context import ServerContext
 
 logger = logging.getLogger(__name__)
 
@@ -78,11 +77,15 @@ def language_diagnostics(analysis: Any) -> list[types.Diagnostic]:
 
 
 class DiagnosticsPublisher:
-    def __init__(self, ls: "Namel3ssLanguageServer") -> None:
+    def __init__(self, ls: ServerContext) -> None:
         self._ls = ls
         self._pending: dict[str, asyncio.Task] = {}
         self._syntax: dict[str, tuple[Any, list[types.Diagnostic]]] = {}
         self.published_count = 0
+        # Called with (base URL, declaration options) when a document's server is unreachable:
+        # the server hooks `auto_start_server` here (commands/start.py), so this module needs
+        # no import of the commands.
+        self.on_unreachable: Callable[[str, dict], None] | None = None
 
     def schedule(self, uri: str, *, delay: float | None = None) -> None:
         doc = self._ls.documents.get(uri)
@@ -142,9 +145,8 @@ class DiagnosticsPublisher:
         )
 
     def _on_unreachable(self, base_url: str, options: dict) -> None:
-        from .start import maybe_auto_start  # noqa: PLC0415
-
-        maybe_auto_start(self._ls, base_url, options)
+        if self.on_unreachable is not None:
+            self.on_unreachable(base_url, options)
 
     def clear(self, uri: str) -> None:
         self._syntax.pop(uri, None)

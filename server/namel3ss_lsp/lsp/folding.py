@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 
@@ -12,8 +12,7 @@ from namel3ss_lsp.language import folding_ranges
 from .documents import off_loop
 from .guard import guarded
 
-if TYPE_CHECKING:
-    from .server import Namel3ssLanguageServer
+from .context import ServerContext
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +33,10 @@ def build(analysis: Any) -> list[types.FoldingRange]:
     return [r for r in (_as_range(i) for i in folding_ranges(analysis) or []) if r is not None]
 
 
-def register(ls: "Namel3ssLanguageServer") -> None:
+def register(ls: ServerContext) -> None:
     @ls.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
     @guarded("foldingRange", default=list)
-    async def folding_range(ls: "Namel3ssLanguageServer", params: types.FoldingRangeParams) -> list:
+    async def folding_range(ls: ServerContext, params: types.FoldingRangeParams) -> list:
         doc = ls.documents.get(params.text_document.uri)
         if doc is None:
             return []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 
@@ -17,15 +17,14 @@ from . import convert
 from .diagnostics import decl_options
 from .guard import guarded
 
-if TYPE_CHECKING:
-    from .server import Namel3ssLanguageServer
+from .context import ServerContext
 
 logger = logging.getLogger(__name__)
 
 HOVER_NETWORK_WAIT = 1.0  # seconds: hover may wait a little for /api/show, never longer
 
 
-def _markup(ls: "Namel3ssLanguageServer", text: str) -> types.MarkupContent:
+def _markup(ls: ServerContext, text: str) -> types.MarkupContent:
     try:
         formats = ls.client_capabilities.text_document.hover.content_format or []
     except AttributeError:
@@ -63,24 +62,21 @@ def model_hover_text(model: str, base: str, installed: str | None, entry: dict |
     return "\n".join(lines)
 
 
-async def model_hover(ls: "Namel3ssLanguageServer", decl: Any) -> str:
+async def model_hover(ls: ServerContext, decl: Any) -> str:
     return await model_facts(ls, decl.model, decl_options(decl))
 
 
-async def model_facts(ls: "Namel3ssLanguageServer", model: str, options: dict) -> str:
+async def model_facts(ls: ServerContext, model: str, options: dict) -> str:
     """The model hover of `model` on the server `options` resolve to: installed or missing, size,
     facts from /api/show (waiting at most HOVER_NETWORK_WAIT for them)."""
     hub = ls.hub
-    base = hub.base_url_for(options)
-    if not hub.allowed(base):
+    state = hub.model_state(model, options)
+    base, installed = state.base_url, state.installed
+    if not state.allowed:
         return model_hover_text(model, base, None, None, None, f"{base} is not in ollama.allowedHosts; not contacted.")
-    if hub.models(base) is None and hub.error(base) is None:
-        hub.ensure_models(base)
-    installed = hub.installed_name(base, model)
     if installed is None:
-        error = hub.error(base)
-        note = "Server unreachable." if error is not None else (
-            "Not installed on this server." if hub.models(base) is not None else "Model list not loaded yet."
+        note = "Server unreachable." if state.error is not None else (
+            "Not installed on this server." if state.listed else "Model list not loaded yet."
         )
         return model_hover_text(model, base, None, None, None, note)
     info = await hub.model_info(base, installed, timeout=min(HOVER_NETWORK_WAIT, ls.settings.request_timeout))
@@ -88,7 +84,7 @@ async def model_facts(ls: "Namel3ssLanguageServer", model: str, options: dict) -
     return model_hover_text(model, base, installed, hub.model_entry(base, model), info, note)
 
 
-async def reference_hover(ls: "Namel3ssLanguageServer", index: Any, ref: Any) -> str:
+async def reference_hover(ls: ServerContext, index: Any, ref: Any) -> str:
     """Kind, file and first lines of what a reference names; when it ends in an Ollama model
     (`llm: fast_llm` -> `model: llama3:8b`), that model's facts and live state too."""
     found = index.resolve(ref)
@@ -127,10 +123,10 @@ def key_hover(spec: Any, section: str | None) -> str:
     return f"{text}\n\n(key {where})" if where else text
 
 
-def register(ls: "Namel3ssLanguageServer") -> None:
+def register(ls: ServerContext) -> None:
     @ls.feature(types.TEXT_DOCUMENT_HOVER)
     @guarded("hover")
-    async def hover(ls: "Namel3ssLanguageServer", params: types.HoverParams) -> types.Hover | None:
+    async def hover(ls: ServerContext, params: types.HoverParams) -> types.Hover | None:
         doc = ls.documents.get(params.text_document.uri)
         if doc is None:
             return None

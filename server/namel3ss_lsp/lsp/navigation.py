@@ -3,7 +3,6 @@ handlers over `namel3ss_lsp.ide.navigation` and the workspace index."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidRequest
@@ -16,8 +15,7 @@ from . import convert
 from .guard import guarded
 from .symbols import symbol_kind
 
-if TYPE_CHECKING:
-    from .server import Namel3ssLanguageServer
+from .context import ServerContext
 
 WORKSPACE_SYMBOL_LIMIT = 256
 
@@ -34,17 +32,17 @@ class RenameRefused(JsonRpcInvalidRequest):
     """An LSP error answer whose message is shown to the user (pygls sends `message` as is)."""
 
 
-def register(ls: "Namel3ssLanguageServer") -> None:
+def register(ls: ServerContext) -> None:
     @ls.feature(types.TEXT_DOCUMENT_DEFINITION)
     @guarded("definition", default=list)
-    async def definition(ls: "Namel3ssLanguageServer", params: types.DefinitionParams) -> list[types.Location]:
+    async def definition(ls: ServerContext, params: types.DefinitionParams) -> list[types.Location]:
         uri = params.text_document.uri
         index = await ls.workspace_index.current(uri)
         return [_location(d.uri, d.selection_range) for d in navigation.definition(index, uri, _position(params.position))]
 
     @ls.feature(types.TEXT_DOCUMENT_REFERENCES)
     @guarded("references", default=list)
-    async def references(ls: "Namel3ssLanguageServer", params: types.ReferenceParams) -> list[types.Location]:
+    async def references(ls: ServerContext, params: types.ReferenceParams) -> list[types.Location]:
         uri = params.text_document.uri
         index = await ls.workspace_index.current(uri)
         include = bool(params.context.include_declaration) if params.context else True
@@ -52,7 +50,7 @@ def register(ls: "Namel3ssLanguageServer") -> None:
 
     @ls.feature(types.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT)
     @guarded("documentHighlight", default=list)
-    async def highlight(ls: "Namel3ssLanguageServer", params: types.DocumentHighlightParams) -> list[types.DocumentHighlight]:
+    async def highlight(ls: ServerContext, params: types.DocumentHighlightParams) -> list[types.DocumentHighlight]:
         uri = params.text_document.uri
         index = await ls.workspace_index.current(uri)
         return [
@@ -65,7 +63,7 @@ def register(ls: "Namel3ssLanguageServer") -> None:
 
     @ls.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
     @guarded("prepareRename")
-    async def prepare_rename(ls: "Namel3ssLanguageServer", params: types.PrepareRenameParams):
+    async def prepare_rename(ls: ServerContext, params: types.PrepareRenameParams):
         uri = params.text_document.uri
         index = await ls.workspace_index.current(uri)
         try:
@@ -76,7 +74,7 @@ def register(ls: "Namel3ssLanguageServer") -> None:
 
     @ls.feature(types.TEXT_DOCUMENT_RENAME, types.RenameOptions(prepare_provider=True))
     @guarded("rename")
-    async def rename(ls: "Namel3ssLanguageServer", params: types.RenameParams) -> types.WorkspaceEdit | None:
+    async def rename(ls: ServerContext, params: types.RenameParams) -> types.WorkspaceEdit | None:
         uri = params.text_document.uri
         index = await ls.workspace_index.current(uri)
         try:
@@ -87,7 +85,7 @@ def register(ls: "Namel3ssLanguageServer") -> None:
 
     @ls.feature(types.WORKSPACE_SYMBOL)
     @guarded("workspaceSymbol", default=list)
-    async def workspace_symbol(ls: "Namel3ssLanguageServer", params: types.WorkspaceSymbolParams) -> list[types.SymbolInformation]:
+    async def workspace_symbol(ls: ServerContext, params: types.WorkspaceSymbolParams) -> list[types.SymbolInformation]:
         for doc in ls.documents.all():  # open documents as the editor has them
             await ls.workspace_index.current(doc.uri)
         found = ls.workspace_index.index.search(params.query or "", WORKSPACE_SYMBOL_LIMIT)
@@ -102,7 +100,7 @@ def register(ls: "Namel3ssLanguageServer") -> None:
         ]
 
 
-def _workspace_edit(ls: "Namel3ssLanguageServer", edits: dict) -> types.WorkspaceEdit:
+def _workspace_edit(ls: ServerContext, edits: dict) -> types.WorkspaceEdit:
     """Document changes carrying each open document's version when the client takes them."""
     text_edits = {
         uri: [types.TextEdit(range=convert.range_(rng), new_text=text) for rng, text in items] for uri, items in edits.items()

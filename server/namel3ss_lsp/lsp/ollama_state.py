@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
@@ -29,6 +30,24 @@ def _key(base_url: str, model: str) -> tuple[str, str]:
         return base_url, model_names.parse(model).key
     except Exception:
         return base_url, model.lower()
+
+
+@dataclass(frozen=True)
+class ModelState:
+    """The one answer to "which server, is it allowed, is the model there?" for a model id as a
+    declaration (or a command) names it. What is known now: no I/O."""
+
+    model: str
+    base_url: str
+    allowed: bool  # the host is in ollama.allowedHosts (else it is never contacted)
+    listed: bool  # the server's model list is known (possibly stale)
+    error: OllamaError | None  # the last failure to list the server's models
+    installed: str | None  # the installed name the model id matches, if any
+
+    @property
+    def missing(self) -> bool:
+        """Known not to be installed: the list is known, the server answers, the model is not in it."""
+        return self.allowed and self.listed and self.error is None and self.installed is None
 
 
 class OllamaHub:
@@ -220,6 +239,18 @@ class OllamaHub:
             return model_names.find_installed(model, [str(m.get("name", "")) for m in models])
         except Exception:
             return None
+
+    def model_state(self, model: str, options: Mapping[str, Any] | None = None, *, base_url: str | None = None) -> ModelState:
+        """Where `model` lives for a declaration's `options` (or an explicit base URL) and what is
+        known of it; starts a background refresh when the list is unknown or stale."""
+        base = base_url or self.base_url_for(options)
+        allowed = self.allowed(base)
+        if not allowed:
+            return ModelState(model, base, False, False, None, None)
+        if not self.known(base) or self.is_stale(base):
+            self.ensure_models(base)
+        models = self.models(base)
+        return ModelState(model, base, True, models is not None, self.error(base), self.installed_name(base, model))
 
     def model_entry(self, base_url: str, model: str) -> dict | None:
         name = self.installed_name(base_url, model)

@@ -3,7 +3,6 @@ documented there and in README.md."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
@@ -14,13 +13,12 @@ from namel3ss_lsp.semantics import summarize
 from .documents import off_loop
 from .guard import guarded
 
-if TYPE_CHECKING:
-    from .server import Namel3ssLanguageServer
+from .context import ServerContext
 
 LEGEND = types.SemanticTokensLegend(token_types=tokens.TOKEN_TYPES, token_modifiers=tokens.TOKEN_MODIFIERS)
 
 
-async def _data(ls: "Namel3ssLanguageServer", uri: str, window: Range | None) -> list[int]:
+async def _data(ls: ServerContext, uri: str, window: Range | None) -> list[int]:
     doc = ls.documents.get(uri)
     if doc is None:
         return []
@@ -30,15 +28,15 @@ async def _data(ls: "Namel3ssLanguageServer", uri: str, window: Range | None) ->
     return await off_loop(doc, lambda: tokens.encode(tokens.tokens(analysis, summary, window)))
 
 
-def register(ls: "Namel3ssLanguageServer") -> None:
+def register(ls: ServerContext) -> None:
     @ls.feature(types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, types.SemanticTokensRegistrationOptions(legend=LEGEND, full=True, range=True))
     @guarded("semanticTokens/full", default=lambda: types.SemanticTokens(data=[]))
-    async def full(ls: "Namel3ssLanguageServer", params: types.SemanticTokensParams) -> types.SemanticTokens:
+    async def full(ls: ServerContext, params: types.SemanticTokensParams) -> types.SemanticTokens:
         return types.SemanticTokens(data=await _data(ls, params.text_document.uri, None))
 
     @ls.feature(types.TEXT_DOCUMENT_SEMANTIC_TOKENS_RANGE)
     @guarded("semanticTokens/range", default=lambda: types.SemanticTokens(data=[]))
-    async def by_range(ls: "Namel3ssLanguageServer", params: types.SemanticTokensRangeParams) -> types.SemanticTokens:
+    async def by_range(ls: ServerContext, params: types.SemanticTokensRangeParams) -> types.SemanticTokens:
         r = params.range
         window = Range(Position(r.start.line, r.start.character), Position(r.end.line, r.end.character))
         return types.SemanticTokens(data=await _data(ls, params.text_document.uri, window))

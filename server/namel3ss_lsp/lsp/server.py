@@ -22,6 +22,8 @@ from pygls.lsp.server import LanguageServer
 
 from namel3ss_lsp import __version__
 
+from .commands.base import CommandState
+from .commands.start import maybe_auto_start
 from .diagnostics import DiagnosticsPublisher
 from .documents import DocumentStore
 from .guard import TaskGroup, guarded
@@ -42,15 +44,18 @@ class Namel3ssLanguageServer(LanguageServer):
         self.documents = DocumentStore()
         self.hub = OllamaHub(self.tasks, self.settings_store.current)
         self.diagnostics = DiagnosticsPublisher(self)
+        self.diagnostics.on_unreachable = lambda base, options: maybe_auto_start(self, base, options)
         self.status = StatusMonitor(self)
         self.workspace_index = WorkspaceIndexService(self)
         self.initialized = False
-        self.running_commands: dict = {}  # request id -> task of a running command ($/cancelRequest)
-        self.pulls: dict = {}  # (base URL, model key) -> running PullJob (a second pull joins it)
-        self.starting: dict = {}  # base URL -> task starting `ollama serve`
-        self.auto_start_attempted: set = set()  # base URLs auto_start_server already tried
+        self.command_state = CommandState()
         self.hub.on_change(self._on_models_changed)
         self._model_change_listeners: list = []
+
+    @property
+    def running_commands(self) -> dict:
+        """Request id -> task of a running command (for `$/cancelRequest`)."""
+        return self.command_state.running
 
     @property
     def settings(self) -> Settings:

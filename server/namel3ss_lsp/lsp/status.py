@@ -16,14 +16,12 @@ from __future__ import annotations
 import asyncio
 import datetime as _dt
 import logging
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
 from .diagnostics import decl_options, ollama_declarations
 
-if TYPE_CHECKING:
-    from .server import Namel3ssLanguageServer
+from .context import ServerContext
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +43,7 @@ def to_notification(status: dict, base_url: str) -> dict:
 
 
 class StatusMonitor:
-    def __init__(self, ls: "Namel3ssLanguageServer") -> None:
+    def __init__(self, ls: ServerContext) -> None:
         self._ls = ls
         self._last: dict[str, tuple] = {}
         self._last_payload: dict[str, dict] = {}

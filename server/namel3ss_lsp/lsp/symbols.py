@@ -4,7 +4,7 @@ supports it, flat SymbolInformation otherwise)."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 
@@ -14,8 +14,7 @@ from . import convert
 from .documents import off_loop
 from .guard import guarded
 
-if TYPE_CHECKING:
-    from .server import Namel3ssLanguageServer
+from .context import ServerContext
 
 logger = logging.getLogger(__name__)
 
@@ -67,10 +66,10 @@ def build(analysis: Any, uri: str, hierarchical: bool) -> list:
     return flat
 
 
-def register(ls: "Namel3ssLanguageServer") -> None:
+def register(ls: ServerContext) -> None:
     @ls.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     @guarded("documentSymbol", default=list)
-    async def document_symbol(ls: "Namel3ssLanguageServer", params: types.DocumentSymbolParams) -> list:
+    async def document_symbol(ls: ServerContext, params: types.DocumentSymbolParams) -> list:
         doc = ls.documents.get(params.text_document.uri)
         if doc is None:
             return []

@@ -4,14 +4,12 @@ schedule diagnostics. Unknown documents, edits before open and odd ranges are lo
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
 from .guard import guarded
 
-if TYPE_CHECKING:
-    from .server import Namel3ssLanguageServer
+from .context import ServerContext
 
 logger = logging.getLogger(__name__)
 
@@ -23,24 +21,24 @@ class DebugHookError(RuntimeError):
     """Raised on purpose by `namel3ss/debug/raise`, to prove that a failing handler is survived."""
 
 
-def register(ls: "Namel3ssLanguageServer") -> None:
+def register(ls: ServerContext) -> None:
     @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
     @guarded("didOpen")
-    def did_open(ls: "Namel3ssLanguageServer", params: types.DidOpenTextDocumentParams) -> None:
+    def did_open(ls: ServerContext, params: types.DidOpenTextDocumentParams) -> None:
         item = params.text_document
         ls.documents.open(item.uri, item.text, item.version, item.language_id)
         ls.diagnostics.schedule(item.uri)
 
     @ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     @guarded("didChange")
-    def did_change(ls: "Namel3ssLanguageServer", params: types.DidChangeTextDocumentParams) -> None:
+    def did_change(ls: ServerContext, params: types.DidChangeTextDocumentParams) -> None:
         doc = ls.documents.change(params.text_document.uri, params.text_document.version, list(params.content_changes))
         if doc is not None:
             ls.diagnostics.schedule(doc.uri)
 
     @ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     @guarded("didClose")
-    def did_close(ls: "Namel3ssLanguageServer", params: types.DidCloseTextDocumentParams) -> None:
+    def did_close(ls: ServerContext, params: types.DidCloseTextDocumentParams) -> None:
         ls.documents.close(params.text_document.uri)
         ls.diagnostics.clear(params.text_document.uri)
         ls.status.document_closed(params.text_document.uri)
@@ -48,12 +46,12 @@ def register(ls: "Namel3ssLanguageServer") -> None:
 
     @ls.feature(types.TEXT_DOCUMENT_DID_SAVE)
     @guarded("didSave")
-    def did_save(ls: "Namel3ssLanguageServer", params: types.DidSaveTextDocumentParams) -> None:
+    def did_save(ls: ServerContext, params: types.DidSaveTextDocumentParams) -> None:
         return None
 
     @ls.feature(DEBUG_DOCUMENT_TEXT)
     @guarded("documentText")
-    def document_text(ls: "Namel3ssLanguageServer", params) -> dict | None:
+    def document_text(ls: ServerContext, params) -> dict | None:
         """Test/debug aid: the server's view of a document, `{"uri": ...}` -> `{"text", "version"}`."""
         uri = params.get("uri") if isinstance(params, dict) else getattr(params, "uri", None)
         doc = ls.documents.get(uri) if isinstance(uri, str) else None
@@ -63,7 +61,7 @@ def register(ls: "Namel3ssLanguageServer") -> None:
 
     @ls.feature(DEBUG_RAISE)
     @guarded("debug/raise", raise_errors=True)
-    def debug_raise(ls: "Namel3ssLanguageServer", params) -> None:
+    def debug_raise(ls: ServerContext, params) -> None:
         """Test aid, off unless the setting `test.debugHooks` is true: fail on purpose in a request,
         a notification or a background task (`{"uri", "in": "request"|"notification"|"background"}`)."""
         if ls.settings.extra.get("test.debugHooks") is not True:

@@ -16,7 +16,6 @@ import asyncio
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
@@ -29,8 +28,7 @@ from namel3ss_lsp.semantics import FileSummary, WorkspaceIndex, summarize
 from .guard import guarded
 from .progress import WorkDone
 
-if TYPE_CHECKING:
-    from .server import Namel3ssLanguageServer
+from .context import ServerContext
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +103,7 @@ def find_ai_files(root: Path, limit: int = MAX_FILES) -> list[Path]:
 
 
 class WorkspaceIndexService:
-    def __init__(self, ls: "Namel3ssLanguageServer") -> None:
+    def __init__(self, ls: ServerContext) -> None:
         self._ls = ls
         self.index = WorkspaceIndex()
         self._from_analysis: dict[str, Analysis] = {}  # uri -> the analysis its summary came from
@@ -213,8 +211,8 @@ class WorkspaceIndexService:
                 self._ls.diagnostics.schedule(uri, delay=0.02)
 
 
-def register(ls: "Namel3ssLanguageServer") -> None:
+def register(ls: ServerContext) -> None:
     @ls.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     @guarded("didChangeWatchedFiles")
-    async def did_change_watched_files(ls: "Namel3ssLanguageServer", params: types.DidChangeWatchedFilesParams) -> None:
+    async def did_change_watched_files(ls: ServerContext, params: types.DidChangeWatchedFilesParams) -> None:
         await ls.workspace_index.files_changed(list(params.changes or []))

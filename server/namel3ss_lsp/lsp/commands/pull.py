@@ -6,19 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pygls.exceptions import JsonRpcInvalidParams, JsonRpcRequestCancelled
 
 from namel3ss_lsp import model_names
 from namel3ss_lsp.ollama import OllamaError
 
-from .commands import ollama_failure, resolve_command_base_url
-from .convert import human_size
-from .progress import WorkDone
+from .base import ollama_failure, resolve_command_base_url
+from ..convert import human_size
+from ..progress import WorkDone
 
-if TYPE_CHECKING:
-    from .server import Namel3ssLanguageServer
+from ..context import ServerContext
 
 logger = logging.getLogger(__name__)
 
@@ -69,19 +68,19 @@ class PullJob:
             self.task.cancel()
 
 
-async def _run_pull(ls: "Namel3ssLanguageServer", job: PullJob) -> dict:
+async def _run_pull(ls: ServerContext, job: PullJob) -> dict:
     result = await ls.hub.tools.pull_model(job.model, job.base_url, on_progress=job.on_progress)
     return result if isinstance(result, dict) else {"model": job.model, "status": "success"}
 
 
-async def pull_command(ls: "Namel3ssLanguageServer", args: dict) -> dict:
+async def pull_command(ls: ServerContext, args: dict) -> dict:
     model = args["model"]
     reason = model_names.invalid_reason(model)
     if reason is not None:
         raise JsonRpcInvalidParams(message=f"Cannot pull '{model}': {reason}")
     base = resolve_command_base_url(ls, args.get("baseUrl"))
     key = (base, model_names.parse(model).key)
-    pulls = ls.pulls
+    pulls = ls.command_state.pulls
     job: PullJob | None = pulls.get(key)
     joined = job is not None and job.task is not None and not job.task.done()
     wd = WorkDone(ls, f"Pulling {model}", cancellable=True)

@@ -10,26 +10,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pygls.exceptions import JsonRpcInvalidParams, JsonRpcRequestCancelled
 
 from namel3ss_lsp import model_names
 from namel3ss_lsp.ollama import OllamaError
 
-from .commands import ollama_failure, resolve_command_base_url
-from .diagnostics import decl_options, ollama_declarations
-from .progress import WorkDone
+from .base import ollama_failure, resolve_command_base_url
+from ..diagnostics import decl_options, ollama_declarations
+from ..progress import WorkDone
 
-if TYPE_CHECKING:
-    from .server import Namel3ssLanguageServer
+from ..context import ServerContext
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_PROMPT = "Say hello and introduce yourself in one short sentence."
 
 
-def find_declaration(ls: "Namel3ssLanguageServer", args: dict) -> Any:
+def find_declaration(ls: ServerContext, args: dict) -> Any:
     """The declaration the request is about (the code lens passes `uri` and `declaration`); without
     a `uri` the request stands alone and uses no declaration's options."""
     uri, name, model = args.get("uri"), args.get("declaration"), args["model"]
@@ -47,7 +46,7 @@ def find_declaration(ls: "Namel3ssLanguageServer", args: dict) -> Any:
     return None
 
 
-async def try_model_command(ls: "Namel3ssLanguageServer", args: dict) -> dict:
+async def try_model_command(ls: ServerContext, args: dict) -> dict:
     model = args["model"]
     reason = model_names.invalid_reason(model)
     if reason is not None:

@@ -9,13 +9,12 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from namel3ss_lsp.ollama import OllamaError
 
-if TYPE_CHECKING:
-    from .server import Namel3ssLanguageServer
+from ..context import ServerContext
+from .base import resolve_command_base_url
 
 logger = logging.getLogger(__name__)
 
@@ -33,10 +32,10 @@ def is_loopback(base_url: str) -> bool:
         return False
 
 
-async def start_server(ls: "Namel3ssLanguageServer", base_url: str) -> dict:
+async def start_server(ls: ServerContext, base_url: str) -> dict:
     from namel3ss_lsp.ollama import start_ollama_server  # noqa: PLC0415
 
-    starting = ls.starting
+    starting = ls.command_state.starting
     task = starting.get(base_url)
     if task is None or task.done():
         task = asyncio.ensure_future(start_ollama_server(base_url))
@@ -53,13 +52,13 @@ async def start_server(ls: "Namel3ssLanguageServer", base_url: str) -> dict:
     return {"baseUrl": base_url, "started": bool(result)}
 
 
-def maybe_auto_start(ls: "Namel3ssLanguageServer", base_url: str, options: dict) -> None:
+def maybe_auto_start(ls: ServerContext, base_url: str, options: dict) -> None:
     """A declaration with `auto_start_server: true` whose server is unreachable."""
     if options.get("auto_start_server") is not True:
         return
     if not ls.settings.allow_server_start:
         return
-    attempted = ls.auto_start_attempted
+    attempted = ls.command_state.auto_start_attempted
     if base_url in attempted or not is_loopback(base_url) or not ls.hub.allowed(base_url):
         return
     attempted.add(base_url)
@@ -72,3 +71,8 @@ def maybe_auto_start(ls: "Namel3ssLanguageServer", base_url: str, options: dict)
             logger.warning("auto_start_server: could not start Ollama for %s: %s", base_url, exc)
 
     ls.tasks.spawn(run(), f"auto-start:{base_url}")
+
+
+async def start_server_command(ls: ServerContext, args: dict) -> dict:
+    base = resolve_command_base_url(ls, args.get("baseUrl"))
+    return await start_server(ls, base)

@@ -1,4 +1,5 @@
-"""`workspace/executeCommand`: the seven commands of the contract.
+"""What every command shares: the ids of the contract, argument checking, error mapping, the
+server a command talks to, and the wrapper that makes a handler cancellable.
 
 Each command takes a single object argument (none at all means `{}`); a wrong shape is refused with
 InvalidParams naming the command and what was expected. Ollama failures become an LSP error whose
@@ -9,16 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
 
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcServerError
 
 from namel3ss_lsp.ollama import OllamaError
 
-from .guard import describe
-
-if TYPE_CHECKING:
-    from .server import Namel3ssLanguageServer
+from ..context import ServerContext
+from ..guard import describe
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,17 @@ SPECS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
         "declaration": ((str,), False),
     },
 }
+
+@dataclass
+class CommandState:
+    """What running commands share, owned by the server: a second pull of the same model joins
+    the first; `ollama serve` is started once per server; `$/cancelRequest` finds a command's task."""
+
+    running: dict = field(default_factory=dict)  # request id -> task of a running command
+    pulls: dict = field(default_factory=dict)  # (base URL, model key) -> running PullJob
+    starting: dict = field(default_factory=dict)  # base URL -> task starting `ollama serve`
+    auto_start_attempted: set = field(default_factory=set)  # base URLs auto_start_server tried
+
 
 _TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", dict: "an object"}
 
@@ -95,7 +106,7 @@ def ollama_failure(exc: OllamaError, *, model: str | None = None, base_url: str 
     return JsonRpcServerError(message=str(exc), code=OLLAMA_ERROR_CODE, data=data)
 
 
-def resolve_command_base_url(ls: "Namel3ssLanguageServer", base_url: str | None) -> str:
+def resolve_command_base_url(ls: ServerContext, base_url: str | None) -> str:
     """The server a command talks to: the given baseUrl (normalised) or the default one; refused
     with a clear error when its host is outside ollama.allowedHosts."""
     hub = ls.hub
@@ -113,15 +124,15 @@ def resolve_command_base_url(ls: "Namel3ssLanguageServer", base_url: str | None)
     return base
 
 
-Handler = Callable[["Namel3ssLanguageServer", dict], Awaitable[Any]]
+Handler = Callable[[ServerContext, dict], Awaitable[Any]]
 
 
-def _command(ls: "Namel3ssLanguageServer", name: str, handler: Handler) -> None:
+def add_command(ls: ServerContext, name: str, handler: Handler) -> None:
     async def run(ls, *args):  # no annotations: pygls evaluates them (get_type_hints)
         arguments = parse_arguments(name, args)
         # pygls runs a command as a task of its own; remember it so `$/cancelRequest` reaches it
         request_id = ls.protocol.msg_id
-        running = ls.running_commands
+        running = ls.command_state.running
         if request_id is not None:
             running[request_id] = asyncio.current_task()
         try:
@@ -139,46 +150,3 @@ def _command(ls: "Namel3ssLanguageServer", name: str, handler: Handler) -> None:
 
     run.__name__ = name.rsplit(".", 1)[-1]
     ls.command(name)(run)
-
-
-def register(ls: "Namel3ssLanguageServer") -> None:
-    from . import pull, remove, try_model  # noqa: PLC0415
-
-    _command(ls, PULL, pull.pull_command)
-    _command(ls, REMOVE, remove.remove_command)
-    _command(ls, LIST, list_models)
-    _command(ls, STATUS, status_command)
-    _command(ls, REFRESH, refresh_command)
-    _command(ls, START, start_server_command)
-    _command(ls, TRY, try_model.try_model_command)
-
-
-async def list_models(ls: "Namel3ssLanguageServer", args: dict) -> list:
-    base = resolve_command_base_url(ls, args.get("baseUrl"))
-    try:
-        models = await ls.hub.tools.list_available_models(base)
-    finally:
-        ls.hub.note(base)
-    return models
-
-
-async def status_command(ls: "Namel3ssLanguageServer", args: dict) -> dict:
-    base = resolve_command_base_url(ls, args.get("baseUrl"))
-    return await ls.status.check(base, force_notify=True)
-
-
-async def refresh_command(ls: "Namel3ssLanguageServer", args: dict) -> dict:
-    bases = ls.status.bases_in_use()
-    allowed = [b for b in bases if ls.hub.allowed(b)]
-    for base in allowed:
-        await ls.hub.reload(base)
-    ls.diagnostics.republish_all()
-    ls.status.poke()
-    return {"baseUrls": allowed}
-
-
-async def start_server_command(ls: "Namel3ssLanguageServer", args: dict) -> dict:
-    from .start import start_server  # noqa: PLC0415
-
-    base = resolve_command_base_url(ls, args.get("baseUrl"))
-    return await start_server(ls, base)

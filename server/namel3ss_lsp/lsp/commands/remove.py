@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
@@ -14,11 +13,10 @@ from pygls.exceptions import JsonRpcInvalidParams
 from namel3ss_lsp import model_names
 from namel3ss_lsp.ollama import OllamaError
 
-from .commands import ollama_failure, resolve_command_base_url
-from .convert import human_size
+from .base import ollama_failure, resolve_command_base_url
+from ..convert import human_size
 
-if TYPE_CHECKING:
-    from .server import Namel3ssLanguageServer
+from ..context import ServerContext
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +24,7 @@ REMOVE_ANSWER = "Remove"
 CANCEL_ANSWER = "Cancel"
 
 
-async def remove_command(ls: "Namel3ssLanguageServer", args: dict) -> dict:
+async def remove_command(ls: ServerContext, args: dict) -> dict:
     model = args["model"]
     reason = model_names.invalid_reason(model)
     if reason is not None:
