@@ -217,9 +217,15 @@ def baseline(items_file: Path | None = None) -> LspClient:
     return LspClient(BASELINE_ARGV, env=env, cwd=str(REPO), name="baseline")
 
 
-async def start(client: LspClient) -> LspClient:
+async def start(client: LspClient, root: Path | None = None) -> LspClient:
+    """Spawn and initialize. The workspace is `root`, by default an empty folder: the server
+    indexes its workspace in the background, and the figures other than the index figure measure
+    documents sent over the protocol, not the repository's own files."""
+    if root is None:
+        root = WORK / "empty-workspace"
+        root.mkdir(parents=True, exist_ok=True)
     await client.spawn()
-    await client.initialize(client.settings or None, root=REPO.as_uri())
+    await client.initialize(client.settings or None, root=root.as_uri())
     return client
 
 

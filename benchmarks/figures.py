@@ -39,6 +39,7 @@ from common import (
 )
 from lsp_client import LspClient, read_proc_status
 from standin import StandInProcess, route_count
+from index_figure import fig9_index
 
 
 @dataclass
@@ -575,4 +576,5 @@ FIGURES = {
     "memory": fig6_memory,
     "pull": fig7_pull,
     "parser": fig8_parser,
+    "index": fig9_index,
 }

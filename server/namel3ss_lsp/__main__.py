@@ -1,3 +1,5 @@
 from namel3ss_lsp.cli import main
 
-raise SystemExit(main())
+# Guarded: worker processes (the workspace index's "spawn" pool) import this module again.
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -112,3 +112,16 @@ def test_the_corpus_has_no_unknown_reference_and_every_reference_kind_exists():
     assert unknown == []
     resolved = sum(1 for f in index.files() for r in f.references if index.resolve(r))
     assert resolved >= 200  # the table really finds the corpus' references
+
+
+def test_each_app_resolves_to_its_own_declarations():
+    app = 'app "{n}"\nllm gpt4 {{\n    provider: "openai"\n}}\nagent a {{\n    llm: gpt4\n}}\n'
+    index, _, _ = workspace({"one.ai": app.format(n="One"), "two.ai": app.format(n="Two"), "shared.ai": 'agent s {\n    llm: gpt4\n}\n'})
+    one, two = "file:///ws/one.ai", "file:///ws/two.ai"
+    found = navigation.definition(index, one, Position(5, 10))
+    assert [d.uri for d in found] == [one]
+    refs = navigation.references(index, one, Position(1, 5), include_declaration=False)
+    # its own reference, and the shared module's (which, with no module declaring gpt4, may mean any)
+    assert sorted(r.uri for r in refs) == [one, "file:///ws/shared.ai"]
+    edits = navigation.rename(index, two, Position(5, 10), "gpt5")
+    assert sorted(edits) == ["file:///ws/shared.ai", two]

@@ -63,11 +63,11 @@ def references(index: WorkspaceIndex, uri: str, position: Position, include_decl
         return []
     out: list[Location] = []
     seen: set[tuple] = set()
-    for decl in found:
-        if include_declaration:
+    if include_declaration:
+        for decl in found:
             _add(out, seen, Location(decl.uri, decl.name_range))
-        for ref in index.references_to(decl):
-            _add(out, seen, Location(ref.uri, ref.range))
+    for ref in index.references_to(found):
+        _add(out, seen, Location(ref.uri, ref.range))
     return out
 
 
@@ -112,17 +112,17 @@ def rename(index: WorkspaceIndex, uri: str, position: Position, new_name: str) -
     old = found[0].name
     if new_name == old:
         return {}
-    for decl in found:
+    for group in {kind_group(d.kind) for d in found}:
         for other in index.declarations_named(new_name):
-            if kind_group(other.kind) == kind_group(decl.kind):
+            if kind_group(other.kind) == group:
                 where = other.uri.rsplit("/", 1)[-1]
                 raise RenameError(f"A {other.kind} named '{new_name}' already exists ({where}, line {other.name_range.start.line + 1}).")
     edits: dict[str, list[tuple[Range, str]]] = {}
     seen: set[tuple] = set()
     for decl in found:
         _edit(edits, seen, decl.uri, decl.name_range, new_name)
-        for ref in index.references_to(decl):
-            _edit(edits, seen, ref.uri, ref.range, new_name)
+    for ref in index.references_to(found):
+        _edit(edits, seen, ref.uri, ref.range, new_name)
     for items in edits.values():
         items.sort(key=lambda e: e[0].start)
     return edits

@@ -13,7 +13,10 @@
 from __future__ import annotations
 
 import asyncio
+import collections
+import concurrent.futures
 import logging
+import multiprocessing
 import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -34,7 +37,10 @@ logger = logging.getLogger(__name__)
 
 MAX_FILE_SIZE = 5_000_000  # bytes: larger files are not indexed (logged)
 MAX_FILES = 50_000  # .ai files indexed at most per workspace
-BATCH = 32  # files summarised per worker-thread call
+BATCH = 32  # files summarised per worker call
+# A cold index of more files than this is parsed in worker processes (one per core, at most 4):
+# parsing is pure Python, so threads would share one core. Fewer files go to a thread.
+PROCESS_POOL_FROM = 200
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache"})
 WATCHER_ID = "namel3ss-ai-files"
 
@@ -78,6 +84,11 @@ def read_summary(path: Path, uri: str) -> FileSummary | str:
     except UnicodeDecodeError:
         return "not UTF-8"
     return summarize(uri, analyze(text, remember=False))
+
+
+def read_batch(batch: list[tuple[Path, str]]) -> list[FileSummary | str]:
+    """`read_summary` for a batch of files (runs in a worker thread or process)."""
+    return [read_summary(path, uri) for path, uri in batch]
 
 
 def _summary(path: Path, result: FileSummary | str) -> FileSummary | None:
@@ -157,19 +168,47 @@ class WorkspaceIndexService:
             files += await asyncio.to_thread(find_ai_files, root)
         progress = await WorkDone(self._ls, "Namel3ss", cancellable=False).begin(f"Indexing {len(files)} files", 0)
         changed: set[str] = set()
+        loop = asyncio.get_running_loop()
+        pool = _process_pool() if len(files) > PROCESS_POOL_FROM else None
+        pool_in_use = pool
+        in_flight: collections.deque = collections.deque()  # a few batches ahead keep workers busy
+
+        def submit(batch: list) -> asyncio.Future:
+            if pool is not None:
+                return loop.run_in_executor(pool, read_batch, batch)
+            return asyncio.ensure_future(asyncio.to_thread(read_batch, batch))
+
+        async def apply(batch: list, future: asyncio.Future) -> None:
+            nonlocal changed, done, pool
+            try:
+                results = await future
+            except Exception as exc:  # a worker process died: the rest is done in a thread
+                logger.warning("index: worker failed (%s); indexing in a thread instead", exc)
+                if pool is not None:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    pool = None
+                results = await asyncio.to_thread(read_batch, batch)
+            for (path, _), result in zip(batch, results):
+                summary = _summary(path, result)
+                if summary is not None and self._ls.documents.get(summary.uri) is None:  # open: the editor's text wins
+                    changed |= self.index.set_file(summary)
+                    self.indexed_files += 1
+            done += len(batch)
+            progress.report(f"Indexing {len(files)} files ({done})", int(done * 100 / max(1, len(files))))
+
+        done = 0
         try:
             for start in range(0, len(files), BATCH):
                 batch = [(p, path_to_uri(p)) for p in files[start : start + BATCH]]
-                batch = [(p, u) for p, u in batch if self._ls.documents.get(u) is None]  # open: the editor's text wins
-                results = await asyncio.to_thread(lambda b=batch: [read_summary(p, u) for p, u in b])
-                for (path, _), result in zip(batch, results):
-                    summary = _summary(path, result)
-                    if summary is not None and self._ls.documents.get(summary.uri) is None:
-                        changed |= self.index.set_file(summary)
-                        self.indexed_files += 1
-                done = min(len(files), start + BATCH)
-                progress.report(f"Indexing {len(files)} files ({done})", int(done * 100 / max(1, len(files))))
+                batch = [(p, u) for p, u in batch if self._ls.documents.get(u) is None]
+                in_flight.append((batch, submit(batch)))
+                if len(in_flight) >= 4:
+                    await apply(*in_flight.popleft())
+            while in_flight:
+                await apply(*in_flight.popleft())
         finally:
+            if pool_in_use is not None:
+                pool_in_use.shutdown(wait=False, cancel_futures=True)
             progress.end(f"Indexed {self.indexed_files} files")
             self.indexing_done = True
         logger.info("index: %d files, %d declarations", len(self.index), sum(len(f.declarations) for f in self.index.files()))
@@ -209,6 +248,17 @@ class WorkspaceIndexService:
         for uri in uris:
             if uri != exclude and self._ls.documents.get(uri) is not None:
                 self._ls.diagnostics.schedule(uri, delay=0.02)
+
+
+def _process_pool() -> concurrent.futures.ProcessPoolExecutor | None:
+    """Worker processes for a big cold index ("spawn": the server has threads, so no fork), or
+    None where processes cannot be had (then a thread does the work)."""
+    try:
+        workers = max(1, min(4, os.cpu_count() or 1))
+        return concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    except Exception as exc:  # pragma: no cover - a sandbox without processes
+        logger.info("index: no worker processes (%s); indexing in a thread", exc)
+        return None
 
 
 def register(ls: ServerContext) -> None:

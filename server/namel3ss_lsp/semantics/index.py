@@ -1,12 +1,13 @@
 """The workspace index: every file's summary, and the name tables across them.
 
 Name rules (README, "Names across files"):
-- A reference resolves to declarations of its kinds with its name in any file of the workspace,
-  the referring file's own first. A name no file declares is unknown.
 - A file that declares an `app` is a program of its own; files without one are shared modules.
-  Two top-level declarations of the same kind and name conflict when they are in one file (the
+- A reference resolves to the declarations of its kinds and name in its own file; when its file
+  has none, to those in shared modules; when no module has one either, to those anywhere in the
+  workspace. A name no file declares is unknown.
+- Two top-level declarations of the same kind and name conflict when they are in one file (the
   language core reports that) or in two shared modules (reported here, across files). Two apps
-  may each declare their own `llm "gpt4"`.
+  may each declare their own `llm "gpt4"`, and each app's references go to its own.
 
 The index is updated one file at a time (`set_file`, `remove_file`); each update says which names
 changed, so the server can refresh the diagnostics of the files that refer to them.
@@ -39,6 +40,7 @@ class WorkspaceIndex:
         self._files: dict[str, FileSummary] = {}
         self._defs: dict[str, list[Declared]] = defaultdict(list)
         self._refs: dict[str, list[Referenced]] = defaultdict(list)
+        self._local: dict[str, dict[str, list[Declared]]] = {}  # uri -> name -> its declarations
         self.generation = 0  # bumped whenever any file's declarations change
 
     # ---- updates -------------------------------------------------------------------------------
@@ -50,8 +52,11 @@ class WorkspaceIndex:
             return set()
         self._drop(old)
         self._files[summary.uri] = summary
+        local: dict[str, list[Declared]] = {}
         for d in summary.declarations:
             self._defs[d.name].append(d)
+            local.setdefault(d.name, []).append(d)
+        self._local[summary.uri] = local
         for r in summary.references:
             self._refs[r.name].append(r)
         return self._changed(old, summary)
@@ -64,6 +69,7 @@ class WorkspaceIndex:
     def _drop(self, old: FileSummary | None) -> None:
         if old is None:
             return
+        self._local.pop(old.uri, None)
         for d in old.declarations:
             self._remove(self._defs, d.name, d.uri)
         for r in old.references:
@@ -109,15 +115,46 @@ class WorkspaceIndex:
     def declarations_named(self, name: str, kinds: frozenset[str] | None = None, *, prefer: str | None = None) -> list[Declared]:
         """Declarations called `name` of one of `kinds` (any kind for None); `prefer`'s first."""
         found = [d for d in self._defs.get(name, ()) if kinds is None or d.kind in kinds]
-        found.sort(key=lambda d: (d.uri != prefer, d.uri, d.range.start))
+        found.sort(key=lambda d: (d.uri != prefer, d.uri, d.selection_range.start))
         return found
 
     def resolve(self, ref: Referenced) -> list[Declared]:
-        return self.declarations_named(ref.name, ref.kinds, prefer=ref.uri)
+        """What `ref` names, by the rules of the module docstring."""
+        kinds = ref.kinds
+        local = [d for d in self._local.get(ref.uri, {}).get(ref.name, ()) if kinds is None or d.kind in kinds]
+        if local:
+            return local
+        return self._shared_or_all(ref.name, kinds, ref.uri)
 
-    def references_to(self, decl: Declared) -> list[Referenced]:
-        """Every reference that resolves to `decl`'s name and kind (in any file)."""
-        found = [r for r in self._refs.get(decl.name, ()) if r.kinds is None or decl.kind in r.kinds]
+    def _shared_or_all(self, name: str, kinds: frozenset[str] | None, prefer: str | None = None) -> list[Declared]:
+        found = self.declarations_named(name, kinds, prefer=prefer)
+        shared = [d for d in found if not self._is_app(d.uri)]
+        return shared or found
+
+    def _is_app(self, uri: str) -> bool:
+        summary = self._files.get(uri)
+        return summary is not None and summary.is_app
+
+    def references_to(self, decls: Declared | Iterable[Declared]) -> list[Referenced]:
+        """Every reference (in any file) that resolves to one of `decls`."""
+        targets = [decls] if isinstance(decls, Declared) else list(decls)
+        wanted = {id(d) for d in targets}
+        # Resolution depends only on (file has its own declaration?, name, kinds): memoised.
+        fallback: dict[tuple, set[int]] = {}
+        found: list[Referenced] = []
+        for name in {d.name for d in targets}:
+            for ref in self._refs.get(name, ()):
+                kinds = ref.kinds
+                local = [d for d in self._local.get(ref.uri, {}).get(name, ()) if kinds is None or d.kind in kinds]
+                if local:
+                    hit = any(id(d) in wanted for d in local)
+                else:
+                    key = (name, kinds)
+                    if key not in fallback:
+                        fallback[key] = {id(d) for d in self._shared_or_all(name, kinds)}
+                    hit = not wanted.isdisjoint(fallback[key])
+                if hit:
+                    found.append(ref)
         found.sort(key=lambda r: (r.uri, r.range.start))
         return found
 
@@ -152,7 +189,7 @@ class WorkspaceIndex:
             theirs = self._files.get(other.uri)
             if theirs is not None and not theirs.is_app:
                 out.append(other)
-        out.sort(key=lambda d: (d.uri, d.range.start))
+        out.sort(key=lambda d: (d.uri, d.selection_range.start))
         return out
 
     def search(self, query: str, limit: int = 256) -> list[Declared]:
@@ -165,7 +202,7 @@ class WorkspaceIndex:
             if rank is None:
                 continue
             for d in items:
-                scored.append(((rank, len(name), name, d.uri, d.range.start), d))
+                scored.append(((rank, len(name), name, d.uri, d.selection_range.start), d))
         scored.sort(key=lambda pair: pair[0])
         return [d for _, d in scored[:limit]]
 

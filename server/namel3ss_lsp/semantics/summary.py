@@ -9,19 +9,18 @@ re-parsed).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Mapping
 
 from namel3ss_lsp.language.analysis import Analysis
+from namel3ss_lsp.language.models import model_from_declaration
 from namel3ss_lsp.language.tree import Atom, Declaration, Entry, ListNode, Map, Ref, Value
-from namel3ss_lsp.language.types import Range
+from namel3ss_lsp.language.types import Position, Range
 from namel3ss_lsp.semantics.references import MODEL_KINDS, is_identifier, reference_rule
 
 # Header keywords that declare nothing (statements, imports) and so are not in the index.
 NOT_DECLARATIONS = frozenset({"module", "import", "use", "export", "from", "include", "language_version", "show"})
 _PREVIEW_LINES = 8
 _PREVIEW_CHARS = 600
-_EMPTY: Mapping[str, object] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,6 @@ class Declared:
     name: str
     kind: str  # the keywords: "llm", "ai model", "tool", ...
     uri: str
-    range: Range  # the whole declaration
     selection_range: Range  # the name as written (quotes included)
     name_range: Range  # the name's text only (inside the quotes)
     quoted: bool
@@ -41,7 +39,7 @@ class Declared:
     # Model declarations: what a reference to them resolves to in the end.
     provider: str | None = None
     model: str | None = None
-    model_options: Mapping[str, object] | None = None
+    model_options: Mapping[str, object] | None = None  # plain values; read-only by convention (picklable)
     extends: str | None = None
 
 
@@ -75,6 +73,7 @@ def summarize(uri: str, analysis: Analysis) -> FileSummary:
     references: list[Referenced] = []
     is_app = False
     text = analysis.text
+    models = {id(md.decl): md for md in analysis.models}
     # (node, enclosing declaration keyword, enclosing declaration name, top level?) ; iterative.
     todo: list[tuple[object, str | None, str | None, bool]] = [(item, None, None, True) for item in reversed(analysis.module.items)]
     while todo:
@@ -84,7 +83,7 @@ def summarize(uri: str, analysis: Analysis) -> FileSummary:
             if top and keyword == "app":
                 is_app = True
             if node.name is not None and node.keywords and node.keywords[0] not in NOT_DECLARATIONS and keyword != "app":
-                declarations.append(_declared(uri, node, text, top, container))
+                declarations.append(_declared(uri, node, text, top, container, models.get(id(node))))
             if node.body is not None:
                 inner = node.name if node.name is not None else container
                 todo.extend((item, keyword or context, inner, False) for item in reversed(node.body.items))
@@ -105,40 +104,42 @@ def summarize(uri: str, analysis: Analysis) -> FileSummary:
     return FileSummary(uri, tuple(declarations), tuple(references), is_app, len(text))
 
 
-def _declared(uri: str, decl: Declaration, text: str, top: bool, container: str | None) -> Declared:
+def _declared(uri: str, decl: Declaration, text: str, top: bool, container: str | None, md=None) -> Declared:
     index = decl.doc.index
-    quoted = text[decl.name_start : decl.name_start + 1] in ("\"", "'") and decl.name_end - decl.name_start >= 2
-    inner = index.range(decl.name_start + 1, decl.name_end - 1) if quoted else index.range(decl.name_start, decl.name_end)
-    preview = "\n".join(text[decl.start : min(decl.end, decl.start + _PREVIEW_CHARS)].split("\n")[:_PREVIEW_LINES])
+    name_start, name_end = decl.name_start, decl.name_end
+    quoted = text[name_start : name_start + 1] in ("\"", "'") and name_end - name_start >= 2
+    written = index.range(name_start, name_end)
+    inner = written
+    if quoted:  # the quotes are one character each, on the same line as the name
+        s, e = written.start, written.end
+        inner = Range(Position(s.line, s.character + 1), Position(e.line, e.character - 1))
+    preview = "\n".join(text[decl.start : min(decl.end, decl.start + _PREVIEW_CHARS)].split("\n", _PREVIEW_LINES)[:_PREVIEW_LINES])
     provider = model = extends = None
-    options: Mapping[str, object] = _EMPTY
+    options: Mapping[str, object] | None = None
     if decl.keyword in MODEL_KINDS:
-        provider, model, extends, options = _model_facts(decl)
-    return Declared(
-        decl.name, decl.keyword, uri, decl.range, index.range(decl.name_start, decl.name_end), inner, quoted,
-        top, container, preview, provider, model, options, extends,
-    )
+        provider, model, extends, options = _model_facts(decl, md)
+    return Declared(decl.name, decl.keyword, uri, written, inner, quoted, top, container, preview, provider, model, options, extends)
 
 
 def _literal(value: object) -> bool:
     return (isinstance(value, str) and type(value) is str) or (isinstance(value, (int, float)) and not isinstance(value, bool))
 
 
-def _model_facts(decl: Declaration):
-    """(provider, model, extends, literal options) of an `ai model` / `llm` declaration."""
-    from namel3ss_lsp.language.models import model_from_declaration  # noqa: PLC0415 - same layer
-
-    md = model_from_declaration(decl)
+def _model_facts(decl: Declaration, md=None):
+    """(provider, model, extends, literal options) of an `ai model` / `llm` declaration (`md`: its
+    ModelDecl from the analysis, when it has one)."""
+    if md is None:
+        md = model_from_declaration(decl)
     options: dict[str, object] = {}
     try:
         options = {k: v for k, v in md.options().items() if _literal(v) or isinstance(v, bool)}
         deployment = {k: v for k, v in md.deployment_options().items() if _literal(v) or isinstance(v, bool)}
         if deployment:
-            options["deployment_config"] = MappingProxyType(deployment)
+            options["deployment_config"] = deployment
     except Exception:  # pragma: no cover - options of a broken declaration: none
         options = {}
     model = md.model if isinstance(md.model, str) else None
-    return md.provider, model, md.extends, MappingProxyType(options)
+    return md.provider, model, md.extends, options
 
 
 def _step_kind(node: Map) -> str | None:
