@@ -1,4 +1,4 @@
-"""The `namel3ss-lsp` command: the language server (stdio by default) and `check`."""
+"""The `namel3ss-lsp` command: the language server (stdio by default), `check` and `format`."""
 
 from __future__ import annotations
 
@@ -34,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--base-url", default=None, help="Ollama server for declarations that name none"
     )
+    fmt = commands.add_parser("format", help="format .ai files in place (or --check / --diff them)")
+    fmt.add_argument("paths", nargs="+", metavar="PATH", help="files, folders searched for *.ai, or - for stdin")
+    fmt.add_argument("--check", action="store_true", help="change nothing; list files that would change, exit 1 if any")
+    fmt.add_argument("--diff", action="store_true", help="change nothing; print a unified diff, exit 1 if any")
+    fmt.add_argument("--indent", type=int, default=4, metavar="N", help="spaces per indentation level (default 4)")
+    fmt.add_argument("--tabs", action="store_true", help="indent with tabs instead of spaces")
     return parser
 
 
@@ -47,6 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from namel3ss_lsp.check import run_check
 
         return run_check(args.paths, offline=args.offline, output_format=args.format, base_url=args.base_url)
+    if args.command == "format":
+        from namel3ss_lsp.format_command import run_format
+
+        return run_format(args.paths, check=args.check, diff=args.diff, indent=args.indent, tabs=args.tabs)
     from namel3ss_lsp.lsp.server import serve
 
     serve(tcp=args.tcp, host=args.host, port=args.port, log_level=args.log_level)

@@ -144,6 +144,9 @@ FEATURES = (
     "workspace_index",
     "navigation",
     "semantic_tokens",
+    "formatting",
+    "selection_range",
+    "document_link",
 )
 
 
