@@ -24,6 +24,11 @@ def _parser() -> argparse.ArgumentParser:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="level of the log written to stderr",
     )
+    parser.add_argument(
+        "--max-message-bytes", type=int, default=None, metavar="N",
+        help="largest LSP message read whole; a bigger one is skipped and logged "
+        "(default: $NAMEL3SS_LSP_MAX_MESSAGE_BYTES, else 64 MiB)",
+    )
     commands = parser.add_subparsers(dest="command")
     check = commands.add_parser("check", help="check .ai files and folders, print diagnostics")
     check.add_argument("paths", nargs="+", metavar="PATH", help="files, or folders searched for *.ai")
@@ -59,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_format(args.paths, check=args.check, diff=args.diff, indent=args.indent, tabs=args.tabs)
     from namel3ss_lsp.lsp.server import serve
 
-    serve(tcp=args.tcp, host=args.host, port=args.port, log_level=args.log_level)
+    serve(tcp=args.tcp, host=args.host, port=args.port, log_level=args.log_level, max_message_size=args.max_message_bytes)
     return 0
 
 

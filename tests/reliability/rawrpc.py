@@ -25,6 +25,7 @@ class RawServer:
         self.proc: asyncio.subprocess.Process | None = None
         self.ids = itertools.count(1)
         self.notifications: list[dict] = []
+        self.received: list[dict] = []  # every message from the server, in order
         self.server_requests: list[dict] = []
         self._responses: dict[Any, asyncio.Future] = {}
         self._reader_task: asyncio.Task | None = None
@@ -114,6 +115,7 @@ class RawServer:
                     length = int(line.split(b":", 1)[1])
             body = await stdout.readexactly(length)
             message = json.loads(body)
+            self.received.append(message)
             if "id" in message and "method" not in message:
                 future = self._responses.get(message["id"])
                 if future is not None and not future.done():

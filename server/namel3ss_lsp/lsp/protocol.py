@@ -4,6 +4,14 @@ Positions are always UTF-16 (the language core's unit); text synchronisation is 
 DocumentStore (LSP line-break rules, clamped positions); the workDoneToken of
 `workspace/executeCommand` is visible to the command handler; a request whose params do not
 deserialize is answered instead of dropped; `$/cancelRequest` reaches a command's own task.
+
+Message bodies come from our reader (framing.py) as decoded JSON values, to `handle_json`, which
+checks the JSON-RPC 2.0 envelope before pygls' path (`structure_message`, `handle_message`):
+-32700 (id null) for a body that is not JSON; -32600 (Invalid Request) for a request without
+`"jsonrpc": "2.0"` (with its id when it has a usable one), for a batch (LSP has none: one error,
+id null), for a body that is not a message, and for a request after `shutdown`. A malformed
+notification or response gets no answer (JSON-RPC says so); an invalid response fails the
+request it answers at once. Each malformed message is one log line, never a traceback.
 """
 
 from __future__ import annotations
@@ -12,38 +20,166 @@ import logging
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
+from lsprotocol.types import ResponseError, ResponseErrorMessage
+from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.protocol import LanguageServerProtocol
-from pygls.protocol.json_rpc import JsonRPCNotification
+from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage, JsonRPCResponseMessage
 from pygls.protocol.language_server import lsp_method
 
 from .progress import current_work_done_token
 
 logger = logging.getLogger("namel3ss_lsp")
 
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+
+# What `structure_message` returns for a message it has already dealt with (answered or logged).
+_IGNORED = JsonRPCNotification(method="$/namel3ss/ignored", jsonrpc="2.0", params=None)
+
+
+def _usable_id(value: Any) -> bool:
+    """An id we can echo: LSP ids are integers or strings."""
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
 
 class Namel3ssProtocol(LanguageServerProtocol):
-    """pygls' protocol with three changes: positions are always UTF-16 (the language core's unit);
+    """pygls' protocol with these changes: positions are always UTF-16 (the language core's unit);
     text synchronisation is done by our DocumentStore (LSP line-break rules, clamped positions);
-    the workDoneToken of `workspace/executeCommand` is visible to the command handler."""
+    the workDoneToken of `workspace/executeCommand` is visible to the command handler; the JSON-RPC
+    envelope is checked (`handle_json`)."""
+
+    # --- JSON-RPC 2.0 ------------------------------------------------------------------------------
+    def handle_unparseable(self, reason: str) -> None:
+        """A body that is not JSON: -32700, id null."""
+        logger.warning("a message that is not JSON (%s): answered %d", reason, PARSE_ERROR)
+        self._send_error(None, PARSE_ERROR, f"Parse error: {reason}")
+
+    def handle_json(self, data: Any) -> None:
+        """One decoded message body: check the JSON-RPC envelope, then pygls' path."""
+        if isinstance(data, list):
+            logger.warning("a batch of %d messages (LSP has no batches): answered %d", len(data), INVALID_REQUEST)
+            self._send_error(None, INVALID_REQUEST, "Invalid Request: batches are not supported by LSP")
+            return
+        if not isinstance(data, dict):
+            logger.warning("a message that is a JSON %s, not an object: answered %d",
+                           type(data).__name__, INVALID_REQUEST)
+            self._send_error(None, INVALID_REQUEST, "Invalid Request: a message is a JSON object")
+            return
+        if "method" in data:
+            if not self._valid_call(data):
+                return
+            if "id" in data and self._shutdown and data["method"] != types.EXIT:
+                logger.warning("%s request after shutdown: answered %d", _short(data["method"]), INVALID_REQUEST)
+                self._send_error(data["id"], INVALID_REQUEST, "Invalid Request: the server is shutting down")
+                return
+            # JSON-RPC lets params be left out; pygls' generic message types require the member
+            # (an unknown method without params would get InvalidParams, not MethodNotFound).
+            data.setdefault("params", None)
+        elif not self._valid_response(data):
+            return
+        message = self.structure_message(data)
+        if message is not _IGNORED:
+            self.handle_message(message)
+
+    def _valid_call(self, data: dict) -> bool:
+        """A request or notification: `"jsonrpc": "2.0"`, a string method, a usable id. A bad
+        request is answered -32600; a bad notification is only logged."""
+        method, has_id, msg_id = data["method"], "id" in data, data.get("id")
+        if data.get("jsonrpc") != "2.0":
+            problem = ('no "jsonrpc" member' if "jsonrpc" not in data
+                       else f'"jsonrpc": {_short(data["jsonrpc"], 20)} instead of "2.0"')
+        elif not isinstance(method, str):
+            problem = "a method that is not a string"
+        elif has_id and not (msg_id is None or _usable_id(msg_id)):
+            problem = "an id that is neither an integer nor a string"
+        else:
+            return True
+        name = _short(method) if isinstance(method, str) else "?"
+        if has_id:
+            reply_id = msg_id if _usable_id(msg_id) else None
+            logger.warning("invalid %s request (id %s): %s; answered %d",
+                           name, _short(reply_id, 40), problem, INVALID_REQUEST)
+            self._send_error(reply_id, INVALID_REQUEST, f"Invalid Request: {problem}")
+        else:
+            logger.warning("invalid %s notification: %s; ignored", name, problem)
+        return False
+
+    def _valid_response(self, data: dict) -> bool:
+        """A message without a method: a response to one of our requests, or not a message. An
+        invalid response is never answered; the request it answers fails now instead of timing out."""
+        has_id, msg_id = "id" in data, data.get("id")
+        pending = has_id and _usable_id(msg_id) and msg_id in self._request_futures
+        if "result" not in data and "error" not in data:
+            if pending and data.get("jsonrpc") == "2.0":
+                data["result"] = None  # a client that leaves out a null result
+                return True
+            logger.warning("a message with no method, result or error: answered %d", INVALID_REQUEST)
+            self._send_error(None, INVALID_REQUEST, "Invalid Request: neither a request, a notification nor a response")
+            return False
+        if data.get("jsonrpc") == "2.0" and has_id:
+            return True
+        problem = "no id" if not has_id else 'no "jsonrpc": "2.0"'
+        logger.warning("invalid response (id %s): %s; ignored", _short(msg_id, 40), problem)
+        if pending:
+            error = ResponseError(code=INVALID_REQUEST, message=f"invalid response: {problem}")
+            self._handle_response(msg_id, None, error)
+        return False
+
+    def _send_error(self, msg_id: Any, code: int, message: str) -> None:
+        # A plain dict: pygls' ResponseErrorMessage leaves out an id of None, JSON-RPC wants null.
+        self._send_data({"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}})
 
     def structure_message(self, data: Any):
-        """pygls drops a request whose params do not deserialize without answering it, so the
-        client would wait for ever; answer it with InvalidParams instead."""
+        """pygls' structure_message without its traceback in the log. A request whose params do
+        not deserialize is answered InvalidParams (pygls would drop it and the client would wait
+        for ever); a notification is logged and dropped; a response fails the request it answers."""
+        if not isinstance(data, dict) or "jsonrpc" not in data:
+            return data
         try:
-            return super().structure_message(data)
+            return self._structure(data)
         except Exception as exc:
-            if not (isinstance(data, dict) and "id" in data and "method" in data):
-                raise
-            method = str(data.get("method"))[:100]
-            logger.warning("malformed %s request: %s", method, exc)
-            error = JsonRpcInvalidParams(message=f"Invalid params for {method}")
-            self._send_response(data["id"], error=error.to_response_error())
-            return JsonRPCNotification(method="$/namel3ss/ignored", jsonrpc=self.VERSION, params=None)
+            reason = _short(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 200)
+            if "method" in data:
+                method = _short(str(data.get("method")), 100)
+                if "id" in data:
+                    logger.warning("malformed %s request: %s; answered InvalidParams", method, reason)
+                    error = JsonRpcInvalidParams(message=f"Invalid params for {method}").to_response_error()
+                    self._send_error(data["id"], error.code, error.message)
+                else:
+                    logger.warning("malformed %s notification: %s; ignored", method, reason)
+                return _IGNORED
+            msg_id = data.get("id")
+            logger.warning("malformed response (id %s): %s; ignored", _short(msg_id, 40), reason)
+            if _usable_id(msg_id) and msg_id in self._request_futures:
+                error = JsonRpcInternalError(message=f"malformed response: {reason}")
+                self._handle_response(msg_id, None, error.to_response_error())
+            return _IGNORED
 
+    def _structure(self, data: dict):
+        """pygls 2.x' JsonRPCProtocol.structure_message, minus the logging."""
+        if "id" in data:
+            if "error" in data:
+                return self._converter.structure(data, ResponseErrorMessage)
+            if "method" in data:
+                request_type = self.get_message_type(data["method"]) or JsonRPCRequestMessage
+                return self._converter.structure(data, request_type)
+            response_type = self._result_types.pop(data["id"], None) or JsonRPCResponseMessage
+            return self._converter.structure(data, response_type)
+        notification_type = self.get_message_type(data.get("method", "")) or JsonRPCNotification
+        return self._converter.structure(data, notification_type)
+
+    # --- LSP ---------------------------------------------------------------------------------------
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         """pygls cancels only the outer future of `workspace/executeCommand`; the command's own task
         would run on (a pull would keep downloading). Cancel that task too."""
+        if not _usable_id(msg_id):  # pygls would fail on an unhashable id, with a traceback
+            logger.warning("$/cancelRequest for an id that is neither an integer nor a string; ignored")
+            return
         super()._handle_cancel_notification(msg_id)
         task = self._server.running_commands.get(msg_id)
         if task is not None and not task.done():

@@ -259,10 +259,16 @@ def _setup_logging(ls: Namel3ssLanguageServer, log_level: str) -> None:
     ours.addHandler(forward)
 
 
-def serve(tcp: bool = False, host: str = "127.0.0.1", port: int = 2087, log_level: str = "WARNING") -> None:
+def serve(tcp: bool = False, host: str = "127.0.0.1", port: int = 2087, log_level: str = "WARNING",
+          max_message_size: int | None = None) -> None:
+    """Serve over stdio (or TCP) with our tolerant, bounded reader (framing.py). A message body
+    larger than `max_message_size` bytes (default: $NAMEL3SS_LSP_MAX_MESSAGE_BYTES, else 64 MiB)
+    is skipped with one logged error."""
+    from . import framing
+
     ls = create_server()
     _setup_logging(ls, log_level)
     if tcp:
-        ls.start_tcp(host, port)
+        framing.start_tcp(ls, host, port, max_message_size=max_message_size)
     else:
-        ls.start_io()
+        framing.start_io(ls, max_message_size=max_message_size)
