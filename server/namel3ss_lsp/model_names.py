@@ -67,11 +67,12 @@ class ModelName:
 
 
 def parse(name: str) -> ModelName:
-    """Split a name into its parts exactly as Ollama's ParseNameBare does (no validation)."""
+    """Split a name into its parts exactly as Ollama's ParseNameBare does (no validation).
+
+    The scheme is split off last, from what remains once the model and the namespace are cut at
+    the last two '/': `https://host/ns/model` has the host `host`, but `https://ns/model` has the
+    host `https:/` (the remainder `https:/` holds no '://'), which is invalid, as in Ollama."""
     rest = name
-    scheme = None
-    if "://" in rest:
-        scheme, rest = rest.split("://", 1)
     empty: list[str] = []
 
     tag = None
@@ -81,15 +82,21 @@ def parse(name: str) -> ModelName:
         if not tag:
             empty.append("tag")
 
-    namespace = host = None
+    scheme = namespace = host = None
     if "/" in rest:
         rest, model = rest.rsplit("/", 1)
         if not model:
             empty.append("model")
         if "/" in rest:
-            host, namespace = rest.rsplit("/", 1)
-            if not host:
+            remainder, namespace = rest.rsplit("/", 1)
+            if not remainder:
                 empty.append("host")
+            else:
+                before, sep, after = remainder.partition("://")  # Go: strings.Cut(s, "://")
+                if sep:
+                    scheme, host = before, after  # an empty host after the scheme takes the default
+                else:
+                    host = remainder
         else:
             namespace = rest
         if not namespace:
@@ -127,6 +134,9 @@ def invalid_reason(name: str) -> str | None:
         return _empty_reason(part, name)
     if parsed.model is None:
         return "the model part is missing"
+    if parsed.host is not None and "/" in parsed.host:  # "https://ns/model": no host after the scheme
+        return (f"Ollama reads the host of '{_clip(name)}' as '{_clip(parsed.host)}', which is not a host; "
+                "a name with a scheme needs a host: scheme://host/namespace/model")
     for part in ("host", "namespace", "model", "tag"):
         value = getattr(parsed, part)
         if value is None:

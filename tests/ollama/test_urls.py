@@ -96,8 +96,10 @@ ALLOWED = list(DEFAULT_ALLOWED_HOSTS)
         "http://[::ffff:127.0.0.1]:11434",
         "http://2130706433",  # 127.0.0.1 as one number: what a resolver connects to
         "http://0x7f000001:11434",
-        "http://0177.0.0.1:11434",
         "http://127.1:11434",
+        "http://0x7f.1:11434",
+        "http://0177.1:11434",  # octal where httpx lets it through (not four parts): glibc reads 127.0.0.1
+        "http://017700000001:11434",  # one octal number
         "http://0.0.0.0:11434",  # bind-all: connecting to it reaches this machine
         "http://localhost:11434/ollama",
         "http://localhost:1",
@@ -149,6 +151,16 @@ def test_allowed_spellings(url):
         "http://",
         "http://[::1",
         "http://::1:11434",
+        "http://0177.0.0.1:11434",  # httpx refuses a dotted quad with a leading zero: so do we
+        "http://localhost127.0.0.1",  # a typo: a host ending in a number must be an IP address
+        "http://a.1",
+        "http://host.123",
+        "http://127.0.0.1.:11434",  # not numeric for the resolver (trailing dot): never sent to DNS
+        "http://08.0.0.1",
+        "http://a.0x",
+        "http://\u2460\u2461\u2466.\u24ea.\u24ea.\u2460",  # circled digits: httpx refuses the IDNA
+        "http://\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54:11434",  # fullwidth localhost
+        "http://localhost:\u00b2",  # a superscript digit is no port
     ],
 )
 def test_refused_spellings(url):

@@ -122,6 +122,7 @@ class ModelRecord:
     modified: float = 0.0  # epoch seconds
     digest: str = ""
     extra_details: dict[str, Any] = field(default_factory=dict)
+    revision: str = ""  # set when the registry published a new version: new layer digests
 
     @property
     def key(self) -> str:
@@ -156,11 +157,12 @@ class ModelRecord:
         ]
         config_size = 485
         model_size = max(1, self.size - sum(s for _, s, _ in small) - config_size)
-        layers = [Layer("sha256:" + sha256_hex(self.name + "/model"), model_size,
+        rev = f"#{self.revision}" if self.revision else ""
+        layers = [Layer("sha256:" + sha256_hex(self.name + "/model" + rev), model_size,
                         "application/vnd.ollama.image.model")]
         layers += [Layer("sha256:" + sha256_hex(f"{self.name}/{kind}"), size, media)
                    for kind, size, media in small]
-        layers.append(Layer("sha256:" + sha256_hex(self.name + "/config"), config_size,
+        layers.append(Layer("sha256:" + sha256_hex(self.name + "/config" + rev), config_size,
                             "application/vnd.docker.container.image.v1+json"))
         return layers
 
@@ -259,6 +261,9 @@ class ModelStore:
         self.details = {model_names.parse(k).key: dict(v) for k, v in (details or {}).items()}
         self.installed: dict[str, ModelRecord] = {}
         self.pullable: dict[str, ModelRecord] = {}
+        # key -> the manifest digest the registry now publishes for an installed model (knob
+        # registry_digests): pulling it again downloads the new version and installs that digest.
+        self.published: dict[str, str] = {}
         for i, spec in enumerate(installed):
             self._put(self.installed, spec, i)
         for i, spec in enumerate(pullable):
@@ -287,9 +292,50 @@ class ModelStore:
         record = replace(record, modified=time.time())
         self.installed[record.key] = record
 
+    def update_for(self, name: str) -> ModelRecord | None:
+        """The new version of an installed model when the registry publishes another digest."""
+        installed = self.find(name)
+        digest = self.published.get(model_names.parse(name).key)
+        if installed is None or not digest or digest == installed.digest:
+            return None
+        return replace(installed, digest=digest, revision=digest[:12])
+
+    def publish(self, digests: Mapping[str, Any]) -> None:
+        """Knob registry_digests: {name: 64-hex digest, or true for a fresh one; null to drop}."""
+        for name, value in digests.items():
+            key = model_names.parse(str(name)).key
+            if value is None or value is False:
+                self.published.pop(key, None)
+                continue
+            if value is True:
+                value = sha256_hex(f"manifest:{model_names.normalize(str(name))}:{len(self.published)}:"
+                                   f"{time.time()}")
+            if not isinstance(value, str) or len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+                raise ValueError(f"knob 'registry_digests': {name!r} needs 64 lower-case hex characters or true")
+            self.published[key] = value
+
     def remove(self, name: str) -> bool:
         return self.installed.pop(model_names.parse(name).key, None) is not None
 
     def listing(self) -> list[dict[str, Any]]:
         records = sorted(self.installed.values(), key=lambda r: r.modified, reverse=True)
         return [r.tags_entry() for r in records]
+
+
+def bulk_listing(count: int) -> bytes:
+    """Knob bulk_models: `count` installed models as pre-encoded /api/tags entries joined by ','
+    (`bulk-000000:7b` newest, all older than the store's own models); b"" for none. Entries are
+    lean (name, modified_at, size, parameter_size: an old server's shape) to keep the answer small."""
+    if count <= 0:
+        return b""
+    import json
+
+    start = 1_700_000_000.0
+    parts = []
+    for i in range(count):
+        name = f"bulk-{i:06d}:7b"
+        parts.append(json.dumps({
+            "name": name, "modified_at": rfc3339nano(start - 60 * i), "size": 1_000_000_000 + i,
+            "details": {"parameter_size": "7B"},
+        }, separators=(",", ":")))
+    return ",".join(parts).encode()

@@ -24,6 +24,9 @@ over HTTP: `POST /_standin/config` with a JSON object of knobs (unknown knobs ar
 | models | [names or {name, ...details}] | replaces the installed models |
 | pullable | [names or {...}] | replaces the models a pull can fetch |
 | model_details | {name: {context_length, family, capabilities, ...}} | overrides model details |
+| loaded | [names or {name, size, size_vram, context_length, keep_alive}] | models /api/ps reports as loaded (installed ones; keep_alive in seconds, default 300, negative = for ever) |
+| registry_digests | {name: digest or true or null} | the registry publishes a new version of an installed model: a pull of it downloads new layers, reports "removing unused layers", and /api/tags then shows the new digest |
+| bulk_models | int | that many extra installed models `bulk-000000:7b` ... (older than the others, newest first) appended to /api/tags, generated once and served pre-encoded (only /api/tags lists them; 200,000 make a 20 MB answer) |
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ API_ROUTES = (
     "/api/ps", "/api/chat", "/api/generate", "/api/embed",
 )
 
-STORE_KNOBS = ("models", "pullable", "model_details")
+STORE_KNOBS = ("models", "pullable", "model_details", "loaded", "registry_digests", "bulk_models")
 
 
 def route_key(name: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from dataclasses import replace
@@ -10,7 +11,7 @@ from typing import Any, Iterator
 from namel3ss_lsp import model_names
 
 from .catalog import ModelRecord, rfc3339nano, sha256_hex
-from .wire import _GO_DURATION, _BadRequest, _go_type, _quote, _Stream
+from .wire import JSON_UTF8, _GO_DURATION, _BadRequest, _go_type, _quote, _Stream
 
 
 class OllamaRoutes:
@@ -25,6 +26,11 @@ class OllamaRoutes:
     def _route_tags(self, method: str, raw: bytes) -> None:
         with self.standin._lock:
             listing = self.standin.store.listing()
+            bulk = self.standin.bulk_listing
+        if bulk:  # knob bulk_models: the store's own models, then the pre-encoded ones
+            own = json.dumps(listing)[1:-1].encode()
+            self._send(200, b'{"models":[' + own + (b"," if own else b"") + bulk + b"]}", JSON_UTF8)
+            return
         self._json({"models": listing})
 
     def _route_show(self, method: str, raw: bytes) -> None:
@@ -82,10 +88,11 @@ class OllamaRoutes:
             models = []
             for entry in entries:
                 record: ModelRecord = entry["record"]
+                size = entry.get("size", record.size)
                 models.append({
-                    "name": record.name, "model": record.name, "size": record.size,
+                    "name": record.name, "model": record.name, "size": size,
                     "digest": record.digest, "details": record.details(),
-                    "expires_at": rfc3339nano(entry["expires"]), "size_vram": record.size,
+                    "expires_at": rfc3339nano(entry["expires"]), "size_vram": entry.get("size_vram", size),
                     "context_length": entry["num_ctx"],
                 })
         self._json({"models": models})
@@ -99,9 +106,12 @@ class OllamaRoutes:
         standin = self.standin
         with standin._lock:
             installed = standin.store.find(name)
-            record = installed or standin.store.find_pullable(name)
+            update = standin.store.update_for(name)  # knob registry_digests: a new version
+            record = update or installed or standin.store.find_pullable(name)
         knobs = self.knobs
-        lines = list(_pull_lines(record, already=installed is not None))
+        lines = list(_pull_lines(record, already=installed is not None and update is None))
+        if update is not None:  # the old version's layers are no longer used
+            lines[-1:-1] = [{"status": "removing unused layers"}]
         if record is not None and knobs.pull_extra_statuses:
             lines[-1:-1] = [{"status": s} for s in knobs.pull_extra_statuses]
         error, error_at = None, len(lines)
@@ -139,7 +149,8 @@ class OllamaRoutes:
         if record is None:
             return
         with self.standin._lock:
-            if self.standin.store.find(record.name) is None:
+            installed = self.standin.store.find(record.name)
+            if installed is None or installed.digest != record.digest:  # new, or a new version
                 self.standin.store.install(record)
 
     def _route_chat(self, method: str, raw: bytes) -> None:
@@ -172,6 +183,7 @@ class OllamaRoutes:
                                    f"{type_name}.options of type map[string]interface {{}}")
         _check_options(options)
         _check_keep_alive(body.get("keep_alive"))
+        _check_think(body.get("think"), name, record)
         if chat:
             messages = body.get("messages") or []
             if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
@@ -312,6 +324,19 @@ def _check_options(options: dict[str, Any]) -> None:
             raise _BadRequest(500, f'option "{key}" must be of type integer')
         if key == "stop" and not (isinstance(value, list) and all(isinstance(s, str) for s in value)):
             raise _BadRequest(500, f'option "{key}" must be of an array of strings')
+
+
+def _check_think(value: Any, name: str, record: ModelRecord) -> None:
+    """`think` (shared/ollama-api.md 1.9): a bool or a level, and only for a thinking model."""
+    if value is None or value is False:
+        return
+    levels = ("high", "medium", "low", "max")
+    if not (value is True or isinstance(value, str) and value in levels):
+        shown = _quote(value) if isinstance(value, str) else json.dumps(value)
+        raise _BadRequest(400, f'invalid think value: {shown} (must be "high", "medium", "low", "max", '
+                               "true, or false)")
+    if "thinking" not in record.capabilities:
+        raise _BadRequest(400, f"{_quote(name)} does not support thinking")
 
 
 def _check_keep_alive(value: Any) -> None:

@@ -15,10 +15,11 @@ import json
 import logging
 import socket
 import threading
+import time
 from http.server import ThreadingHTTPServer
 from typing import Any, Iterable, Mapping
 
-from .catalog import ModelStore
+from .catalog import ModelStore, bulk_listing
 from .handler import Stats, _Handler
 from .knobs import STORE_KNOBS, Knobs
 
@@ -127,10 +128,11 @@ class StandIn:
             self.knobs = Knobs()
             self.knobs.apply(self._initial_knobs)
             self.store = ModelStore(self._initial_models, self._initial_pullable, self._initial_details)
+            self.loaded: dict[str, dict[str, Any]] = {}
+            self.bulk_listing = b""  # knob bulk_models: pre-encoded /api/tags entries
             for name in STORE_KNOBS:
                 if name in self._initial_knobs:
                     self._apply_store_knob(name, self._initial_knobs[name])
-            self.loaded: dict[str, dict[str, Any]] = {}
             self._stats = Stats()
             self._by_method: dict[str, int] = {}
             self._aborted = 0
@@ -164,6 +166,34 @@ class StandIn:
             if not isinstance(value, Mapping):
                 raise ValueError("knob 'model_details' must map model names to detail objects")
             self.store.set_details(value)
+        elif name == "loaded":
+            self._load(value)
+        elif name == "bulk_models":
+            self.bulk_listing = bulk_listing(int(value or 0))
+        elif name == "registry_digests":
+            if not isinstance(value, Mapping):
+                raise ValueError("knob 'registry_digests' must map model names to digests")
+            self.store.publish(value)
+
+    def _load(self, value: Any) -> None:
+        """Knob `loaded`: what /api/ps reports, as if each model had just answered a request."""
+        if not isinstance(value, (list, tuple)):
+            raise ValueError("knob 'loaded' must be a list of names or objects")
+        loaded: dict[str, dict[str, Any]] = {}
+        now = time.time()
+        for spec in value:
+            item = dict(spec) if isinstance(spec, Mapping) else {"name": spec}
+            record = self.store.find(str(item.get("name", "")))
+            if record is None:
+                raise ValueError(f"knob 'loaded': {item.get('name')!r} is not an installed model")
+            keep = float(item.get("keep_alive", 300))
+            loaded[record.key] = {
+                "record": record, "expires": now + keep if keep >= 0 else 9_000_000_000.0,
+                "num_ctx": int(item.get("context_length", 4096)),
+                "size": int(item.get("size", record.size)),
+                "size_vram": int(item.get("size_vram", item.get("size", record.size))),
+            }
+        self.loaded = loaded
 
     def reset(self) -> None:
         """Back to the constructed state: knobs, models, stats; releases every hang."""

@@ -75,25 +75,25 @@ def _table(*specs: KeySpec) -> dict[str, KeySpec]:
 
 
 TOP_KEYS = _table(
-    KeySpec("provider", "provider", None, doc="Who serves the model: ollama, vllm, local_ai, lm_studio, or a cloud provider.", enum=PROVIDERS),
+    KeySpec("provider", "provider", None, doc="Who serves the model: ollama, vllm, local_ai, lm_studio, or a cloud provider. Not sent to the model server.", enum=PROVIDERS),
     KeySpec("model", "model-id", None, doc="The model id, e.g. `llama3:8b` for Ollama or `meta-llama/Llama-2-7b-chat-hf` for vLLM."),
     KeySpec("config", "map", None, doc="Generation and client options passed to the provider."),
     KeySpec("deployment_config", "map", None, doc="How the local server runs the model (local providers only)."),
-    KeySpec("description", "string", None, doc="A sentence saying what the model is for."),
-    KeySpec("local_model_path", "string", None, doc="Path of a local model file (LocalAI, e.g. a .gguf)."),
-    KeySpec("extends", "name", None, doc="Another `ai model` whose settings this one starts from."),
-    KeySpec("metadata", "map", None, doc="Free-form metadata for introspection and management."),
+    KeySpec("description", "string", None, doc="A sentence saying what the model is for. Not sent to the model server."),
+    KeySpec("local_model_path", "string", None, doc="Path of a local model file (LocalAI, e.g. a .gguf). Not sent to Ollama, which serves the models it has pulled."),
+    KeySpec("extends", "name", None, doc="Another `ai model` whose settings this one starts from. Not sent to the model server."),
+    KeySpec("metadata", "map", None, doc="Free-form metadata for introspection and management. Not sent to the model server."),
 )
 
 _SERVER_KEYS = (
-    KeySpec("base_url", "url", "http://localhost:11434", doc="Ollama server URL; wins over NAMEL3SS_OLLAMA_BASE_URL and host/port."),
-    KeySpec("host", "string", "127.0.0.1", doc="Ollama server host, used with `port` when no base_url is given."),
-    KeySpec("port", "int", 11434, 1, 65535, doc="Ollama server port."),
-    KeySpec("auto_pull_model", "bool", True, doc="Pull the model on first use when it is not installed."),
-    KeySpec("auto_start_server", "bool", False, doc="Start `ollama serve` when the server is not running (opt-in)."),
-    KeySpec("model_cache_ttl", "float", 60, 0, doc="Seconds a model-availability check stays cached."),
-    KeySpec("health_check_interval", "float", 30, 0, doc="Minimum seconds between two server health checks."),
-    KeySpec("keep_alive", "duration", "5m", doc='How long the model stays loaded after a request: "5m", "1h", seconds, or -1 for ever.'),
+    KeySpec("base_url", "url", "http://localhost:11434", doc="Ollama server URL; wins over NAMEL3SS_OLLAMA_BASE_URL and host/port. Not sent to Ollama: it is where requests go."),
+    KeySpec("host", "string", "127.0.0.1", doc="Ollama server host, used with `port` when no base_url is given. Not sent to Ollama: it is where requests go."),
+    KeySpec("port", "int", 11434, 1, 65535, doc="Ollama server port. Not sent to Ollama: it is where requests go."),
+    KeySpec("auto_pull_model", "bool", True, doc="Pull the model on first use when it is not installed. Not sent to Ollama: the client pulls before the first request. A missing model is a warning when unset, information when true, an error when false."),
+    KeySpec("auto_start_server", "bool", False, doc="Start `ollama serve` when the server is not running (opt-in). Not sent to Ollama: the client starts it (the editor only with the setting ollama.allowServerStart)."),
+    KeySpec("model_cache_ttl", "float", 60, 0, doc="Seconds a model-availability check stays cached. Not sent to Ollama: a cache of the client."),
+    KeySpec("health_check_interval", "float", 30, 0, doc="Minimum seconds between two server health checks. Not sent to Ollama: used by the client."),
+    KeySpec("keep_alive", "duration", "5m", doc='How long the model stays loaded after a request: "5m", "1h", seconds, or -1 for ever. Sent as the request\'s keep_alive.'),
 )
 
 CONFIG_KEYS = _table(
@@ -111,7 +111,7 @@ CONFIG_KEYS = _table(
     KeySpec("num_predict", "int", -1, -2, doc="Maximum tokens to generate (-1 = unlimited, -2 = fill the context)."),
     KeySpec("seed", "int", -1, doc="Random seed for reproducible output (-1 = random)."),
     KeySpec("stop", "list[string]", None, doc="Strings that end generation when produced."),
-    KeySpec("stop_sequences", "list[string]", None, doc="Namel3ss spelling of `stop`: strings that end generation."),
+    KeySpec("stop_sequences", "list[string]", None, doc="Namel3ss spelling of `stop`: strings that end generation. Sent as Ollama's `stop` (`stop` wins when both are set)."),
     KeySpec("num_keep", "int", 4, -1, doc="Tokens of the prompt kept when the context is shifted."),
     KeySpec("num_batch", "int", 512, 1, doc="Prompt processing batch size (load-time)."),
     KeySpec("num_gpu", "int", -1, -1, doc="Layers offloaded to the GPU (-1 = automatic; load-time)."),
@@ -119,10 +119,10 @@ CONFIG_KEYS = _table(
     KeySpec("num_thread", "int", 0, 0, doc="CPU threads (0 = automatic)."),
     KeySpec("use_mmap", "bool", None, doc="Memory-map the model file (load-time)."),
     KeySpec("draft_num_predict", "int", 4, 0, doc="Tokens drafted per step in speculative decoding."),
-    KeySpec("format", "string", None, doc='Response format: "json" or a JSON schema.'),
-    KeySpec("think", "bool", None, doc="Let thinking models think before answering."),
+    KeySpec("format", "string", None, doc='Response format: "json" or a JSON schema. Sent as the chat request\'s `format`.'),
+    KeySpec("think", "bool", None, doc="Let thinking models think before answering. Sent as the chat request's `think`."),
     # Accepted by older servers and by ollama-python, silently ignored by current Ollama.
-    *(KeySpec(k, t, None, doc="Legacy option: ignored by current Ollama servers.") for k, t in (
+    *(KeySpec(k, t, None, doc="Legacy option: sent in `options`; older Ollama servers read it, current ones ignore it.") for k, t in (
         ("numa", "bool"), ("low_vram", "bool"), ("f16_kv", "bool"), ("logits_all", "bool"),
         ("vocab_only", "bool"), ("use_mlock", "bool"), ("embedding_only", "bool"), ("tfs_z", "float"),
         ("mirostat", "int"), ("mirostat_tau", "float"), ("mirostat_eta", "float"), ("penalize_newline", "bool"),
@@ -131,9 +131,9 @@ CONFIG_KEYS = _table(
 )
 
 DEPLOYMENT_KEYS = _table(
-    KeySpec("num_gpu", "int", -1, -1, doc="GPUs / layers Ollama offloads to the GPU (-1 = automatic)."),
+    KeySpec("num_gpu", "int", -1, -1, doc="Number of GPUs in the Namel3ss guide, but Ollama cannot set a GPU count per model: `0` runs the model on the CPU only (sent as Ollama's num_gpu 0: no layer offloaded); any other value is not sent to Ollama, which offloads as many layers as fit on the GPUs it sees (choose them with CUDA_VISIBLE_DEVICES for `ollama serve`; set a layer count with gpu_layers)."),
     KeySpec("num_thread", "int", 0, 0, doc="CPU threads for inference (0 = automatic)."),
-    KeySpec("gpu_layers", "int", None, -1, doc="Model layers placed on the GPU (-1 = all)."),
+    KeySpec("gpu_layers", "int", None, -1, doc="Model layers offloaded to the GPU, sent as Ollama's num_gpu (-1 = as many as fit)."),
     # The guide's own example (local-model-chat) sets the server keys here too, and the provider
     # merges deployment_config into its server settings, so they are valid in both sections.
     *_SERVER_KEYS,
@@ -141,12 +141,12 @@ DEPLOYMENT_KEYS = _table(
 
 # `llm NAME { ... }` declarations take their options flat, next to provider and model.
 LLM_EXTRA_KEYS = _table(
-    KeySpec("system_prompt", "string", None, doc="System prompt sent before every conversation."),
+    KeySpec("system_prompt", "string", None, doc="System prompt sent before every conversation (to Ollama as a first system message)."),
     KeySpec("system", "string", None, doc="System prompt (older spelling of system_prompt)."),
-    KeySpec("api_key", "string", None, doc="API key (prefer an env reference such as env.OPENAI_API_KEY)."),
-    KeySpec("timeout", "float", None, 0, doc="Request timeout in seconds."),
-    KeySpec("stream", "bool", None, doc="Stream the reply token by token."),
-    KeySpec("max_retries", "int", None, 0, doc="How often a failed request is retried."),
+    KeySpec("api_key", "string", None, doc="API key (prefer an env reference such as env.OPENAI_API_KEY). Not sent to Ollama, which needs no key."),
+    KeySpec("timeout", "float", None, 0, doc="Request timeout in seconds. Not sent to Ollama: the client's timeout for its metadata requests."),
+    KeySpec("stream", "bool", None, doc="Stream the reply token by token. Not sent to Ollama as given: its client always streams, and joins the reply when asked for it whole."),
+    KeySpec("max_retries", "int", None, 0, doc="How often a failed request is retried. Not sent to Ollama: its client retries only once, after pulling a missing model."),
 )
 
 SECTIONS = {"top": TOP_KEYS, "config": CONFIG_KEYS, "deployment_config": DEPLOYMENT_KEYS}

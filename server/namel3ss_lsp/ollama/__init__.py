@@ -5,7 +5,8 @@
 Modules: errors (OllamaError), urls (base URL resolution, host allow-list), wire (tolerant
 reading of Ollama's JSON, pull progress), client (HTTP, one server), cache (TTL caches,
 single-flight), tools (OllamaEditorTools), provider (OllamaProvider), metrics, server_process
-(start `ollama serve`), diagnostics (model checks for `check` and the LSP).
+(start `ollama serve`), diagnostics (model checks for `check` and the LSP), library (well-known
+library models and their download sizes).
 """
 
 from .client import OllamaClient, require_valid_name
@@ -15,7 +16,8 @@ from .metrics import METRIC_NAMES, record_metric, register_metric_listener, unre
 from .provider import OllamaProvider, ProviderResponse, final_metadata, keep_alive_value
 from .server_process import start_ollama_server
 from .tools import DEFAULT_MODEL, OllamaEditorTools, extract_model_info
-from .wire import PullProgress, normalize_model_entry
+from .library import download_size, library_entry
+from .wire import PullProgress, RunningModel, normalize_model_entry, normalize_running_entry
 from .urls import (
     BASE_URL_ENV,
     DEFAULT_ALLOWED_HOSTS,
@@ -26,6 +28,8 @@ from .urls import (
     parse_ollama_host,
     resolve_base_url,
     url_problem,
+    url_suggestion,
+    url_target,
 )
 
 __all__ = [
@@ -35,4 +39,5 @@ __all__ = [
     "final_metadata", "keep_alive_value", "start_ollama_server", "DEFAULT_MODEL", "extract_model_info",
     "BASE_URL_ENV", "DEFAULT_ALLOWED_HOSTS", "DEFAULT_BASE_URL", "canonical_host", "host_allowed",
     "normalize_base_url", "parse_ollama_host", "resolve_base_url", "url_problem",
+    "url_suggestion", "url_target", "RunningModel", "normalize_running_entry", "download_size", "library_entry",
 ]

@@ -3,6 +3,12 @@ concurrent callers asking for the same thing share one HTTP request.
 
 Besides the TTL cache, the last good model list of every server is kept (with its time), so an
 editor can answer completion instantly from `peek()` while a refresh runs in the background.
+
+Cached values are read-only (`freeze`): a model list is a `FrozenList` of `FrozenDict`s, which are
+a list and dicts for every reader (indexing, iteration, `isinstance(x, dict)`, `json.dumps`) but
+refuse changes with a TypeError. So a cache hit hands every caller the very same object, in O(1),
+and no caller can change what the next one reads. To change one, copy it: `dict(m)`, `list(models)`
+and `copy.deepcopy(...)` give plain, mutable ones.
 """
 
 from __future__ import annotations
@@ -17,6 +23,70 @@ from cachetools import TTLCache
 from .errors import OllamaError
 
 T = TypeVar("T")
+
+_READ_ONLY = "a cached Ollama value is read-only (shared by every caller): copy it to change it, e.g. dict(x) or list(x)"
+
+
+class FrozenDict(dict):
+    """A dict that refuses changes (see the module docstring); copies of it are plain dicts."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(_READ_ONLY)
+
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+
+    def __copy__(self) -> dict:
+        return dict(self)
+
+    def __deepcopy__(self, memo: dict) -> dict:
+        return {k: copy.deepcopy(v, memo) for k, v in self.items()}
+
+    def __reduce__(self) -> tuple:  # pickles (and unpickles) as a plain dict
+        return (dict, (dict(self),))
+
+
+class FrozenList(list):
+    """A list that refuses changes (see the module docstring); copies of it are plain lists."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(_READ_ONLY)
+
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse  # type: ignore[assignment]
+    append = extend = insert = remove = pop = clear = sort = reverse = _refuse  # type: ignore[assignment]
+
+    def __copy__(self) -> list:
+        return list(self)
+
+    def __deepcopy__(self, memo: dict) -> list:
+        return [copy.deepcopy(v, memo) for v in self]
+
+    def __reduce__(self) -> tuple:
+        return (list, (list(self),))
+
+
+_LEAVES = frozenset({str, int, float, bool, type(None), FrozenDict, FrozenList})
+
+
+def freeze(value: Any) -> Any:
+    """`value` with every dict and list in it made read-only (copied once); other values, and parts
+    already frozen, as they are. A model list of 1,000 entries takes ~1 ms."""
+    if type(value) in _LEAVES:
+        return value
+    if isinstance(value, dict):
+        out = FrozenDict(value)  # one C-level copy; the few nested containers are replaced below
+        for key, item in value.items():
+            if type(item) not in _LEAVES:
+                frozen = freeze(item)
+                if frozen is not item:
+                    dict.__setitem__(out, key, frozen)
+        return out
+    if isinstance(value, list):
+        return FrozenList([item if type(item) in _LEAVES else freeze(item) for item in value])
+    return value
 
 
 class SingleFlight:
@@ -48,7 +118,10 @@ class SingleFlight:
 
 
 class ModelCache:
-    """Per-server model lists and per-model details with a TTL; `ttl <= 0` disables freshness."""
+    """Per-server model lists and per-model details with a TTL; `ttl <= 0` disables freshness.
+
+    Everything it returns is read-only and shared (see `freeze`): stored once, never copied on a read.
+    """
 
     def __init__(self, ttl: float = 60.0, *, maxsize: int = 256):
         self.ttl = float(ttl)
@@ -58,23 +131,27 @@ class ModelCache:
         self._errors: dict[str, OllamaError] = {}
 
     def fresh_models(self, base_url: str) -> list[dict[str, Any]] | None:
+        """The model list if younger than the TTL (read-only, shared), else None."""
         if self._fresh is None:
             return None
-        models = self._fresh.get(base_url)
-        return copy.deepcopy(models) if models is not None else None
+        return self._fresh.get(base_url)
 
-    def store_models(self, base_url: str, models: list[dict[str, Any]]) -> None:
+    def store_models(self, base_url: str, models: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Keep a read-only copy of `models` (made once, here) and return it."""
+        frozen = freeze(models)
         if self._fresh is not None:
-            self._fresh[base_url] = models
-        self._last[base_url] = (copy.deepcopy(models), time.monotonic())
+            self._fresh[base_url] = frozen
+        self._last[base_url] = (frozen, time.monotonic())
         self._errors.pop(base_url, None)
+        return frozen
 
     def store_error(self, base_url: str, error: OllamaError) -> None:
         self._errors[base_url] = error
 
     def peek(self, base_url: str) -> list[dict[str, Any]] | None:
+        """The last model list stored (however old; read-only, shared), or None."""
         entry = self._last.get(base_url)
-        return entry[0] if entry is not None else None  # read-only: copied once when stored
+        return entry[0] if entry is not None else None
 
     def age(self, base_url: str) -> float | None:
         entry = self._last.get(base_url)
@@ -84,14 +161,17 @@ class ModelCache:
         return self._errors.get(base_url)
 
     def info(self, key: Hashable) -> dict[str, Any] | None:
+        """Model facts if younger than the TTL (read-only, shared), else None."""
         if self._info is None:
             return None
-        value = self._info.get(key)
-        return copy.deepcopy(value) if value is not None else None
+        return self._info.get(key)
 
-    def store_info(self, key: Hashable, value: dict[str, Any]) -> None:
+    def store_info(self, key: Hashable, value: dict[str, Any]) -> dict[str, Any]:
+        """Keep a read-only copy of `value` (made once, here) and return it."""
+        frozen = freeze(value)
         if self._info is not None:
-            self._info[key] = value
+            self._info[key] = frozen
+        return frozen
 
     def invalidate(self, base_url: str | None = None) -> None:
         """Forget freshness (of one server, or all); the last known list stays available to peek."""
@@ -103,3 +183,10 @@ class ModelCache:
             else:
                 for key in [k for k in cache.keys() if k == base_url or isinstance(k, tuple) and k[0] == base_url]:
                     cache.pop(key, None)
+
+    def forget(self, base_url: str) -> None:
+        """Forget everything about one server: fresh and last known model lists, model facts,
+        the last error. The next lookup asks the server; other servers are untouched."""
+        self.invalidate(base_url)
+        self._last.pop(base_url, None)
+        self._errors.pop(base_url, None)

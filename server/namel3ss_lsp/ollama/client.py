@@ -30,7 +30,8 @@ from namel3ss_lsp import __version__, model_names
 from . import errors
 from .errors import OllamaError
 from .metrics import record_metric
-from .wire import PullAggregator, ProgressCallback, PullProgress, normalize_model_entry
+from .wire import (PullAggregator, ProgressCallback, PullProgress, RunningModel, normalize_model_entry,
+                   normalize_running_entry)
 
 log = logging.getLogger(__name__)
 
@@ -210,16 +211,15 @@ class OllamaClient:
             raise errors.protocol(self.base_url, "/api/show did not answer an object", model=name)
         return data
 
-    async def ps(self) -> list[dict[str, Any]]:
+    async def ps(self) -> list[RunningModel]:
+        """GET /api/ps: the models loaded in memory, in the server's order (latest expiry first)."""
         data = await self.request_json("GET", "/api/ps", what="the running models request")
-        models = data.get("models") if isinstance(data, dict) else None
-        out = []
-        for entry in models if isinstance(models, list) else []:
-            norm = normalize_model_entry(entry)
-            if norm is not None:
-                norm.update({k: entry.get(k) for k in ("expires_at", "size_vram", "context_length")})
-                out.append(norm)
-        return out
+        if not isinstance(data, dict):
+            raise self._error_metric("/api/ps", errors.protocol(
+                self.base_url, f"/api/ps answered {type(data).__name__}, not an object"))
+        models = data.get("models")
+        return [m for m in (normalize_running_entry(e) for e in (models if isinstance(models, list) else []))
+                if m is not None]
 
     async def delete(self, name: str) -> None:
         require_valid_name(name, self.base_url)

@@ -181,6 +181,16 @@ def host_not_allowed(base_url: str) -> OllamaError:
     )
 
 
+def invalid_url(base_url: str, reason: str, suggestion: str | None = None) -> OllamaError:
+    """A base URL the client will not connect to (kind "host_not_allowed": it is refused, never
+    contacted, like a host outside the allow-list)."""
+    return OllamaError(
+        f"Refusing to contact {base_url!r}: it is not a usable Ollama server URL ({reason})",
+        base_url=base_url, kind="host_not_allowed",
+        suggestion=suggestion or "Write the server as http://host:port, e.g. http://localhost:11434",
+    )
+
+
 def http_status(base_url: str, status: int, detail: str, what: str, *, model: str | None = None) -> OllamaError:
     if status >= 500:
         hint = ("The Ollama server reported an internal error; check its log (journalctl -u ollama, or "

@@ -14,7 +14,7 @@ import httpx
 
 from . import errors
 from .errors import OllamaError
-from .urls import base_url_host_port, canonical_host, url_problem
+from .urls import url_target
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +47,9 @@ async def start_ollama_server(base_url: str, *, executable: str = "ollama", wait
     Returns {"base_url", "started": bool, "already_running": bool, "pid", "executable"}. Raises
     OllamaError: kind "executable_not_found" ("Ollama executable not found" with install
     instructions), "start_failed" (exited early, did not answer in time, or a non-local URL)."""
-    problem = url_problem(base_url)
-    host, port = base_url_host_port(base_url)
-    canonical = canonical_host(host.strip("[]")) if not problem else None
-    if problem or canonical not in _LOCAL_HOSTS:
+    target = url_target(base_url)  # the host the HTTP client connects to, as the allow-list sees it
+    canonical, port = target if target is not None else (None, 0)
+    if canonical not in _LOCAL_HOSTS:
         raise OllamaError(
             "Ollama can only be started for a server on this machine", base_url=base_url, kind="start_failed",
             suggestion="Start it on the machine that serves it (ollama serve), or use a base URL on "

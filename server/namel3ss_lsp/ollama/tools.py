@@ -21,10 +21,10 @@ from namel3ss_lsp import model_names
 from . import errors
 from .cache import ModelCache, SingleFlight
 from .client import OllamaClient, require_valid_name
-from .wire import ProgressCallback, normalize_details
+from .wire import ProgressCallback, RunningModel, normalize_details
 from .errors import OllamaError
 from .metrics import record_metric
-from .urls import host_allowed, normalize_base_url, resolve_base_url, url_problem
+from .urls import host_allowed, normalize_base_url, resolve_base_url, url_problem, url_suggestion
 
 log = logging.getLogger(__name__)
 
@@ -130,8 +130,7 @@ class OllamaEditorTools:
         base = self.resolve(base_url)
         problem = url_problem(base)
         if problem:
-            raise OllamaError(f"Refusing to contact {base!r}: {problem}", base_url=base, kind="host_not_allowed",
-                              suggestion="Write the server as http://host:port, e.g. http://localhost:11434")
+            raise errors.invalid_url(base, problem, url_suggestion(base))
         if self.allowed_hosts is not None and not host_allowed(base, self.allowed_hosts,
                                                                always_allowed=self.always_allowed):
             raise errors.host_not_allowed(base)
@@ -160,6 +159,14 @@ class OllamaEditorTools:
         else:
             self._status.pop(base, None)
 
+    def forget(self, base_url: str | None = None) -> None:
+        """Forget everything known about one server (the default one when None): its model list,
+        including the last known one `cached_models` peeks at, its model facts (/api/show), its
+        last error and status. Other servers keep theirs."""
+        base = self.resolve(base_url)
+        self.cache.forget(base)
+        self._status.pop(base, None)
+
     # ---- status -----------------------------------------------------------------------------
     @_hybrid
     async def check_status(self, base_url: str | None = None, *, force: bool = True) -> dict[str, Any]:
@@ -176,6 +183,7 @@ class OllamaEditorTools:
             "suggestion": None, "version": None, "response_time_ms": None, "checked_at": time.time(),
         }
         started = time.perf_counter()
+        bug: Exception | None = None
         try:
             client = self.client(base)
             version, models = await asyncio.gather(client.version(), self._fetch_models(base),
@@ -184,13 +192,17 @@ class OllamaEditorTools:
             version = models = err
         except Exception as err:  # noqa: BLE001 - status must not raise
             log.exception("check_status(%s) failed", base)
+            bug = err
             version = models = errors.protocol(base, repr(err), original=err)
         elapsed = time.perf_counter() - started
+        # Reachable: the server itself answered something (an HTTP error or an odd body counts).
+        # A refusal before any request (bad URL, allow-list) or a failure of our own does not.
         answered = [r for r in (version, models) if not isinstance(r, BaseException)
                     or isinstance(r, OllamaError) and r.kind in ("http", "protocol", "not_found")]
-        result["reachable"] = bool(answered)
-        if result["reachable"]:
-            result["response_time_ms"] = round(elapsed * 1000, 1)
+        result["reachable"] = bool(answered) and bug is None
+        # The time the check took, answered or not: a failed check reports how long it took to fail
+        # (the guide's health snippet formats it with :.0f).
+        result["response_time_ms"] = round(elapsed * 1000, 1)
         if isinstance(version, str):
             result["version"] = version
         if isinstance(models, list):
@@ -214,17 +226,20 @@ class OllamaEditorTools:
             except OllamaError as err:
                 self.cache.store_error(base, err)
                 raise
-            self.cache.store_models(base, models)
+            frozen = self.cache.store_models(base, models)
             record_metric("ollama.models.count", len(models), {"base_url": base})
-            return models
+            return frozen
 
-        models = await self._flight.do(("tags", base), fetch)
-        return [dict(m, details=dict(m["details"])) for m in models]
+        return await self._flight.do(("tags", base), fetch)
 
     @_hybrid
     async def list_available_models(self, base_url: str | None = None, *, force: bool = False) -> list[dict[str, Any]]:
         """[{name, size, modified_at, digest, details}] from /api/tags; cached for model_cache_ttl;
-        concurrent callers share one request. Raises OllamaError."""
+        concurrent callers share one request. Raises OllamaError.
+
+        The list and its dicts are read-only and shared with every other caller (a cache hit costs
+        nothing): they refuse changes with a TypeError; `list(...)`, `dict(...)` or
+        `copy.deepcopy(...)` give mutable copies."""
         base = self.resolve(base_url)
         if not force:
             fresh = self.cache.fresh_models(base)
@@ -233,7 +248,8 @@ class OllamaEditorTools:
         return await self._fetch_models(base)
 
     def cached_models(self, base_url: str | None = None) -> list[dict[str, Any]] | None:
-        """The last model list fetched from the server (however old), without any I/O; None = never."""
+        """The last model list fetched from the server (however old), without any I/O; None = never.
+        Read-only and shared, like `list_available_models`' result."""
         return self.cache.peek(self.resolve(base_url))
 
     def cache_age(self, base_url: str | None = None) -> float | None:
@@ -249,7 +265,8 @@ class OllamaEditorTools:
     @_hybrid
     async def model_info(self, name: str, base_url: str | None = None, *, force: bool = False) -> dict[str, Any]:
         """Facts from /api/show: context_length, capabilities, family, parameter_size,
-        quantization_level, license (first line), size (from the model list), ... Cached."""
+        quantization_level, license (first line), size (from the model list), ... Cached; the dict
+        is read-only and shared (see `list_available_models`)."""
         base = self.resolve(base_url)
         require_valid_name(name, base)
         key = (base, model_names.parse(name).key)
@@ -263,12 +280,16 @@ class OllamaEditorTools:
             listing = self.cache.peek(base) or []
             found = model_names.find_installed(name, [m["name"] for m in listing])
             entry = next((m for m in listing if m["name"] == found), None) if found else None
-            info = extract_model_info(raw, name, entry)
-            self.cache.store_info(key, info)
-            return info
+            return self.cache.store_info(key, extract_model_info(raw, name, entry))
 
-        info = await self._flight.do(("show",) + key, fetch)
-        return dict(info)
+        return await self._flight.do(("show",) + key, fetch)
+
+    @_hybrid
+    async def list_running_models(self, base_url: str | None = None) -> list[RunningModel]:
+        """The models loaded in memory right now (GET /api/ps, what `ollama ps` shows):
+        [{name, size, size_vram, gpu_percent, context_length, expires_at, digest, details}], latest
+        expiry first. Never cached (loading and unloading happen all the time). Raises OllamaError."""
+        return await self.client(self.resolve(base_url)).ps()
 
     # ---- names ------------------------------------------------------------------------------
     @staticmethod

@@ -5,7 +5,7 @@ Pure: no I/O."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Union
+from typing import Any, Awaitable, Callable, TypedDict, Union
 
 DETAIL_KEYS = ("parent_model", "format", "family", "families", "parameter_size", "quantization_level")
 
@@ -61,6 +61,37 @@ def normalize_model_entry(entry: Any) -> dict[str, Any] | None:
         "digest": digest if isinstance(digest, str) else None,
         "details": normalize_details(entry.get("details")),
     }
+
+
+class RunningModel(TypedDict):
+    """A model loaded in memory (an entry of GET /api/ps), as `OllamaEditorTools.list_running_models`
+    returns it."""
+
+    name: str
+    size: int  # bytes of memory in use (RAM and VRAM)
+    size_vram: int  # the part of `size` on the GPU
+    gpu_percent: int | None  # share of `size` on the GPU (100: all on the GPU, 0: CPU only)
+    context_length: int | None  # the context allocated (recent servers only)
+    expires_at: str | None  # when it unloads (RFC 3339; year 2262 for keep_alive < 0)
+    digest: str | None
+    details: dict[str, Any]
+
+
+def normalize_running_entry(entry: Any) -> RunningModel | None:
+    """A /api/ps entry in our shape (every field present); None when it has no usable name."""
+    base = normalize_model_entry(entry)
+    if base is None:
+        return None
+    size, vram = base["size"], _int(entry.get("size_vram"))
+    context = entry.get("context_length")
+    expires = entry.get("expires_at")
+    return RunningModel(
+        name=base["name"], size=size, size_vram=vram,
+        gpu_percent=round(100 * min(vram, size) / size) if size else None,
+        context_length=int(context) if isinstance(context, (int, float)) and not isinstance(context, bool) else None,
+        expires_at=expires if isinstance(expires, str) else None,
+        digest=base["digest"], details=base["details"],
+    )
 
 
 class PullAggregator:

@@ -15,7 +15,7 @@ from typing import Any, Awaitable, Callable
 
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcServerError
 
-from namel3ss_lsp.ollama import OllamaError
+from namel3ss_lsp.ollama import OllamaError, url_problem, url_suggestion
 
 from ..context import ServerContext
 from ..guard import describe
@@ -29,6 +29,7 @@ STATUS = "namel3ss.ollama.status"
 REFRESH = "namel3ss.ollama.refresh"
 START = "namel3ss.ollama.startServer"
 TRY = "namel3ss.ollama.tryModel"
+UPDATE = "namel3ss.ollama.updateModel"
 
 OLLAMA_ERROR_CODE = -32001  # an Ollama failure (unreachable, not found, HTTP error, ...)
 NOT_ALLOWED_CODE = -32002  # a host outside ollama.allowedHosts
@@ -41,6 +42,7 @@ SPECS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     STATUS: {"baseUrl": ((str,), False)},
     REFRESH: {},
     START: {"baseUrl": ((str,), False)},
+    UPDATE: {"model": ((str,), True), "baseUrl": ((str,), False)},
     TRY: {
         "model": ((str,), True),
         "prompt": ((str,), False),
@@ -114,6 +116,13 @@ def resolve_command_base_url(ls: ServerContext, base_url: str | None) -> str:
         base = hub.base_url_for({"base_url": base_url}) if base_url else hub.default_base_url()
     except Exception as exc:
         raise JsonRpcInvalidParams(message=f'"baseUrl" is not a usable URL: {exc}') from exc
+    problem = url_problem(base)
+    if problem is not None:  # a URL the HTTP client cannot use: say so, not "not allowed"
+        raise JsonRpcServerError(
+            message=f"The Ollama server URL {base!r} cannot be used: {problem}. {url_suggestion(base)}",
+            code=NOT_ALLOWED_CODE,
+            data={"baseUrl": base, "kind": "host_not_allowed", "reason": "invalid-url"},
+        )
     if not hub.allowed(base):
         raise JsonRpcServerError(
             message=f"The Ollama server {base} is not in ollama.allowedHosts; not contacting it. "
