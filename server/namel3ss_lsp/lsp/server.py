@@ -80,7 +80,7 @@ class Namel3ssLanguageServer(LanguageServer):
         await self.hub.reload(base_url)
         self.diagnostics.republish_all()
         try:
-            await self.status.check(base_url)
+            await self.status.check(base_url, fresh=True)
         except Exception:
             logger.exception("status check after a model change failed (%s)", base_url)
 

@@ -9,6 +9,10 @@ document's status is that of the server its first Ollama declaration uses, or th
 server's when it has none), and `default` says whether it is the default server's. When a
 document moves to another server (an edit, a close), both servers' notifications are sent again,
 so a status bar can show the status of the document in focus.
+
+Loaded models: each health check of a reachable server also reads `/api/ps` (never per keystroke),
+and the notification carries `loadedModels`, `[{name, size, sizeVram, contextLength, expiresAt}]`
+(null when the server cannot say); a change of that list is a change worth a notification.
 """
 
 from __future__ import annotations
@@ -29,6 +33,23 @@ STATUS_NOTIFICATION = "namel3ss/ollamaStatus"
 RETRY_FIRST = 2.0  # seconds before the first re-check of an unreachable server (then doubling)
 
 
+def loaded_models(running: list | None) -> list[dict] | None:
+    """/api/ps entries as the notification's `loadedModels` (camelCase; bytes, tokens, RFC 3339)."""
+    if running is None:
+        return None
+    return [
+        {
+            "name": m.get("name"),
+            "size": m.get("size"),
+            "sizeVram": m.get("size_vram"),
+            "contextLength": m.get("context_length"),
+            "expiresAt": m.get("expires_at"),
+        }
+        for m in running
+        if isinstance(m, dict)
+    ]
+
+
 def to_notification(status: dict, base_url: str) -> dict:
     return {
         "baseUrl": status.get("base_url") or base_url,
@@ -39,7 +60,14 @@ def to_notification(status: dict, base_url: str) -> dict:
         "error": status.get("error"),
         "suggestion": status.get("suggestion"),
         "checkedAt": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "loadedModels": loaded_models(status.get("loaded_models")),
     }
+
+
+def _change_key(payload: dict) -> tuple:
+    loaded = payload.get("loadedModels")
+    loaded_key = None if loaded is None else tuple(tuple(sorted(m.items())) for m in loaded)
+    return (payload["reachable"], payload["version"], payload["modelsCount"], loaded_key)
 
 
 class StatusMonitor:
@@ -51,6 +79,7 @@ class StatusMonitor:
         self._wake = asyncio.Event()
         self._checking: dict[str, asyncio.Task] = {}
         self._bases: dict[str, tuple] = {}
+        self._warned: dict[str, bool] = {}  # servers whose "no longer reachable" is showing
         self._document_base: dict[str, str] = {}  # open document uri -> the server its status is
 
     def bases_in_use(self) -> list[str]:
@@ -145,22 +174,29 @@ class StatusMonitor:
         bases = self.bases_in_use()
         await asyncio.gather(*(self.check(b, force_notify=force_notify) for b in bases), return_exceptions=True)
 
-    async def check(self, base_url: str, *, force_notify: bool = False) -> dict:
-        """Check one server (joined with a check of the same server already running)."""
+    async def check(self, base_url: str, *, force_notify: bool = False, fresh: bool = False) -> dict:
+        """Check one server (joined with a check of the same server already running, unless
+        `fresh`: after a pull or remove, a check begun before it would report the old count)."""
         running = self._checking.get(base_url)
-        if running is None or running.done():
+        if fresh or running is None or running.done():
             running = asyncio.ensure_future(self._check(base_url))
             self._checking[base_url] = running
         status = await asyncio.shield(running)
         payload = to_notification(status, base_url)
-        key = (payload["reachable"], payload["version"], payload["modelsCount"])
+        key = _change_key(payload)
         previous = self._last.get(base_url)
         self._last[base_url] = key
         self._last_payload[base_url] = payload
         if force_notify or previous != key:
             self.notify(payload)
         if previous is not None and previous != key:
+            if not previous[0] and key[0] and self._warned.pop(base_url, False):
+                # the warning below stays in the client's notification list: say it is over
+                self._ls.window_show_message(
+                    types.ShowMessageParams(type=types.MessageType.Info, message=f"Ollama at {base_url} is reachable again.")
+                )
             if previous[0] and not key[0]:
+                self._warned[base_url] = True
                 self._ls.window_show_message(
                     types.ShowMessageParams(
                         type=types.MessageType.Warning,
@@ -185,7 +221,12 @@ class StatusMonitor:
         except Exception as exc:  # check_status should not raise; never let it kill the loop
             logger.exception("check_status(%s) failed", base_url)
             status = {"reachable": False, "base_url": base_url, "error": str(exc)}
-        return status if isinstance(status, dict) else {"reachable": False, "base_url": base_url}
+        if not isinstance(status, dict):
+            status = {"reachable": False, "base_url": base_url}
+        running = await self._ls.hub.refresh_running(base_url) if status.get("reachable") else None
+        if not status.get("reachable"):
+            self._ls.hub.forget_running(base_url)
+        return {**status, "loaded_models": running}
 
     def notify(self, payload: dict) -> None:
         base = payload.get("baseUrl")
