@@ -48,6 +48,7 @@ class RecordingClient(LanguageClient):
         self.message_answer: str | None = None  # title to answer window/showMessageRequest with
         self.code_lens_refreshes = 0
         self.registrations: list[types.Registration] = []
+        self.inlay_hint_refreshes = 0
 
     # --- conveniences ---------------------------------------------------------------------------
     def latest(self, uri: str) -> types.PublishDiagnosticsParams | None:
@@ -130,6 +131,10 @@ def _code_lens_refresh(client: RecordingClient, params: Any) -> None:
     client.code_lens_refreshes += 1
 
 
+def _inlay_hint_refresh(client: RecordingClient, params: Any) -> None:
+    client.inlay_hint_refreshes += 1
+
+
 def _register_capability(client: RecordingClient, params: types.RegistrationParams) -> None:
     client.registrations.extend(params.registrations)
 
@@ -142,6 +147,7 @@ def _client_factory() -> RecordingClient:
     features[types.WINDOW_SHOW_MESSAGE_REQUEST] = _message_request
     features[types.WORKSPACE_CODE_LENS_REFRESH] = _code_lens_refresh
     features[types.CLIENT_REGISTER_CAPABILITY] = _register_capability
+    features[types.WORKSPACE_INLAY_HINT_REFRESH] = _inlay_hint_refresh
     register_lsp_features(client, features)
     return client
 
@@ -175,6 +181,7 @@ async def start_client(
     env: dict[str, str] | None = None,
     log_level: str = "INFO",
     root: Path | None = None,
+    capabilities: Callable[[types.ClientCapabilities], None] | None = None,
 ) -> RecordingClient:
     """A server over stdio, initialized with the client profile's capabilities. Its workspace is
     `root`, by default an empty folder (so the background index has nothing to read)."""
@@ -183,10 +190,12 @@ async def start_client(
     if configuration is not None:
         client.set_configuration(configuration, section="namel3ss")
     await client.start_io(sys.executable, "-m", "namel3ss_lsp", "--log-level", log_level, env=server_env(env))
-    capabilities = client_capabilities(profile)
+    caps = client_capabilities(profile)
+    if capabilities is not None:  # a test's changes to the recorded profile
+        capabilities(caps)
     await client.initialize_session(
         types.InitializeParams(
-            capabilities=capabilities,
+            capabilities=caps,
             initialization_options=init,
             root_uri=root.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],

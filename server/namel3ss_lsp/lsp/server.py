@@ -147,6 +147,7 @@ FEATURES = (
     "formatting",
     "selection_range",
     "document_link",
+    "inlay_hints",
 )
 
 

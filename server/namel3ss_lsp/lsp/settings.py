@@ -31,6 +31,8 @@ class Settings:
     model_cache_ttl: float = 60.0
     allow_server_start: bool = False
     missing_model: str = "warning"
+    inlay_model_facts: bool = True  # inlayHints.modelFacts: size and quantization after a model id
+    inlay_references: bool = True  # inlayHints.references: the model a reference resolves to
     # Not part of the contract's table: kept to ourselves, set only by tests/benchmarks.
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -45,6 +47,7 @@ class Settings:
                 "allowServerStart": self.allow_server_start,
             },
             "diagnostics": {"missingModel": self.missing_model},
+            "inlayHints": {"modelFacts": self.inlay_model_facts, "references": self.inlay_references},
         }
 
 
@@ -74,7 +77,7 @@ def _convert(key: str, value: Any) -> tuple[bool, Any]:
     if key == "ollama.modelCacheTtl":
         number = _positive_number(value, allow_zero=True)
         return number is not None, number
-    if key == "ollama.allowServerStart":
+    if key in ("ollama.allowServerStart", "inlayHints.modelFacts", "inlayHints.references"):
         return isinstance(value, bool), value
     if key == "diagnostics.missingModel":
         if isinstance(value, str) and value.lower() in SEVERITIES:
@@ -91,6 +94,8 @@ _FIELDS = {
     "ollama.modelCacheTtl": "model_cache_ttl",
     "ollama.allowServerStart": "allow_server_start",
     "diagnostics.missingModel": "missing_model",
+    "inlayHints.modelFacts": "inlay_model_facts",
+    "inlayHints.references": "inlay_references",
 }
 
 

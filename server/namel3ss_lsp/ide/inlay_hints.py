@@ -1,0 +1,98 @@
+"""Inlay hints: after an installed model id its size and quantization (`4.7 GB · Q4_0`), after a
+missing one "not installed", and after a reference to a model declaration the Ollama model it
+resolves to (`-> llama3:8b`). From what is already known only: the caller's `facts` answers from
+cached model lists, never the network."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from namel3ss_lsp.language.analysis import Analysis
+from namel3ss_lsp.language.models import ModelDecl
+from namel3ss_lsp.language.types import Position, Range
+from namel3ss_lsp.semantics.index import WorkspaceIndex
+from namel3ss_lsp.semantics.references import MODEL_KINDS
+from namel3ss_lsp.semantics.summary import Declared, FileSummary
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    installed: bool
+    size: int | None = None  # bytes on disk
+    quantization: str | None = None
+
+
+@dataclass(frozen=True)
+class InlayHint:
+    position: Position
+    label: str
+    tooltip: str | None = None
+
+
+# facts(model id, declaration options) -> what is known, or None when nothing is known yet
+FactsLookup = Callable[[str, dict], "ModelFacts | None"]
+
+
+def human_size(size: int | None) -> str:
+    if not isinstance(size, int) or size < 0:
+        return ""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return ""
+
+
+def _inside(rng: Range, window: Range | None) -> bool:
+    return window is None or not (rng.end < window.start or rng.start > window.end)
+
+
+def model_target(index: WorkspaceIndex, decl: Declared, depth: int = 0) -> Declared | None:
+    """The Ollama model declaration a model declaration ends in (following `extends`), or None."""
+    if decl.provider == "ollama" and decl.model:
+        return decl
+    if decl.extends and depth < 8:
+        for parent in index.declarations_named(decl.extends, MODEL_KINDS, prefer=decl.uri):
+            found = model_target(index, parent, depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
+def inlay_hints(
+    analysis: Analysis,
+    summary: FileSummary | None,
+    index: WorkspaceIndex,
+    facts: FactsLookup,
+    options_of: Callable[[ModelDecl], dict],
+    *,
+    window: Range | None = None,
+    model_facts: bool = True,
+    references: bool = True,
+) -> list[InlayHint]:
+    out: list[InlayHint] = []
+    if model_facts:
+        for md in analysis.models:
+            if not md.is_ollama or not md.model or md.model_range is None or not _inside(md.model_range, window):
+                continue
+            known = facts(md.model, options_of(md))
+            if known is None:
+                continue
+            if known.installed:
+                label = " · ".join(p for p in (human_size(known.size), known.quantization) if p)
+                if label:
+                    out.append(InlayHint(md.model_range.end, f" {label}", "installed on the Ollama server"))
+            else:
+                out.append(InlayHint(md.model_range.end, " not installed", "not on the Ollama server: pull it with the quick fix"))
+    if references and summary is not None:
+        for ref in summary.references:
+            if ref.kinds is None or not ref.kinds <= MODEL_KINDS or not _inside(ref.full_range, window):
+                continue
+            found = index.resolve(ref)
+            target = model_target(index, found[0]) if found else None
+            if target is not None and target.model:
+                out.append(InlayHint(ref.full_range.end, f" → {target.model}", f"{target.kind} '{target.name}' uses {target.model}"))
+    out.sort(key=lambda h: h.position)
+    return out
