@@ -16,6 +16,10 @@ from .metrics import METRIC_NAMES, record_metric, register_metric_listener, unre
 from .provider import OllamaProvider, ProviderResponse, final_metadata, keep_alive_value
 from .server_process import start_ollama_server
 from .tools import DEFAULT_MODEL, OllamaEditorTools, extract_model_info
+
+# The one-way rule: provider imports tools, never the reverse; the package wires the class that
+# OllamaEditorTools.chat_stream / try_model build.
+OllamaEditorTools.provider_class = OllamaProvider
 from .library import download_size, library_entry
 from .wire import PullProgress, RunningModel, normalize_model_entry, normalize_running_entry
 from .urls import (

@@ -85,6 +85,9 @@ class OllamaEditorTools:
     """Editor-facing Ollama API. All network methods are async; cached lookups are instant."""
 
     _default: "OllamaEditorTools | None" = None
+    # The provider class chat_stream builds, set by the package (namel3ss_lsp.ollama) once both
+    # modules are loaded: provider.py imports this module, so this one must not import it back.
+    provider_class: Any = None
 
     def __init__(self, *, request_timeout: float = 5.0, model_cache_ttl: float = 60.0,
                  health_check_interval: float = 30.0, stall_timeout: float = 300.0,
@@ -367,14 +370,15 @@ class OllamaEditorTools:
     # ---- chat -------------------------------------------------------------------------------
     def chat_stream(self, model: str, messages: Any, base_url: str | None = None, **config: Any) -> AsyncIterator[Any]:
         """Stream a reply (ProviderResponse chunks) without auto-pull; `config` as OllamaProvider's."""
-        from .provider import OllamaProvider
-
         options = {"auto_pull_model": False, **config}
         if base_url:
             options["base_url"] = base_url
         elif self.default_base_url:
             options["base_url"] = self.default_base_url
-        return OllamaProvider("editor", model, options, tools=self).stream(messages)
+        provider_class = type(self).provider_class
+        if provider_class is None:  # pragma: no cover - set by namel3ss_lsp.ollama on import
+            raise RuntimeError("namel3ss_lsp.ollama did not set OllamaEditorTools.provider_class")
+        return provider_class("editor", model, options, tools=self).stream(messages)
 
     async def try_model(self, model: str, prompt: str = "Say hello in one short sentence.",
                         base_url: str | None = None, *, on_text: Any = None, **config: Any) -> dict[str, Any]:
