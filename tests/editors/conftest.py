@@ -58,6 +58,73 @@ ai model third_model {
 """
 
 
+# A three-file workspace (as tests/lsp/workspace_fixture): models.ai declares `llm fast_llm` and
+# `llm "gpt4"`, tools.ai `tool "search_web"`, agents.ai refers to them (and to `serch_web`, unknown).
+WORKSPACE = {
+    "models.ai": """\
+# Shared models of the workspace (a module: no app here).
+llm fast_llm {
+    provider: ollama
+    model: llama3:8b
+    temperature: 0.3
+}
+
+llm "gpt4" {
+    provider: "openai"
+}
+""",
+    "tools.ai": """\
+# Never opened before a rename or a definition reaches it.
+tool "search_web" {
+    description: "Search the web"
+}
+
+memory conversation_history {
+    kind: "buffer"
+}
+
+prompt researcher_role {
+    template: "You research things."
+}
+""",
+    "agents.ai": """\
+agent "researcher" {
+    llm: fast_llm
+    tools: ["search_web", serch_web]
+    memory: conversation_history
+    system_prompt: researcher_role
+}
+
+agent helper {
+    llm: "gpt4"
+    memory: "conversation_window"
+}
+""",
+}
+
+# Badly indented text and what the server's formatter makes of it (4 spaces).
+MESSY = """\
+# formatted on save
+ai model formatted {
+provider: ollama
+      model:   llama3:8b
+  config: {
+temperature: 0.5
+        }
+}
+"""
+FORMATTED = """\
+# formatted on save
+ai model formatted {
+    provider: ollama
+    model: llama3:8b
+    config: {
+        temperature: 0.5
+    }
+}
+"""
+
+
 def _version_of(binary: str) -> str:
     try:
         out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=20).stdout
@@ -138,6 +205,10 @@ class Sandbox:
     home: Path
     project: Path
     env: dict[str, str]
+
+    def write_workspace(self) -> None:
+        for name, text in WORKSPACE.items():
+            self.write(name, text)
 
     def write(self, name: str, text: str) -> Path:
         path = self.project / name

@@ -1,6 +1,6 @@
 -- namel3ss.nvim: user commands (:Namel3ssPull, :Namel3ssRemove, :Namel3ssStatus,
 -- :Namel3ssRefresh, :Namel3ssTry). They talk to a running namel3ss-lsp client, however it was
--- started (require("namel3ss").setup() or vim.lsp.enable("namel3ss")).
+-- started (require("namel3ss").setup(), vim.lsp.enable("namel3ss") or nvim-lspconfig).
 if vim.g.loaded_namel3ss then
   return
 end
@@ -27,3 +27,6 @@ if vim.fn.has("nvim-0.8") == 1 and vim.filetype and vim.filetype.add then
 end
 
 require("namel3ss.commands").create()
+
+-- nvim-lspconfig installed: make require("lspconfig").namel3ss.setup({}) available.
+require("namel3ss.lspconfig").register()

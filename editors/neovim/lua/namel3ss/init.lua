@@ -1,12 +1,16 @@
 -- namel3ss.nvim: the Neovim client side of namel3ss-lsp (Namel3ss .ai files, Ollama models).
 --
--- Neovim 0.7 to 0.10:   require("namel3ss").setup({ settings = { ollama = { baseUrl = "..." } } })
--- Neovim 0.11+:         vim.lsp.enable("namel3ss")  (uses lsp/namel3ss.lua from this plugin),
---                       or setup() as above (do not use both: you would get two clients).
+-- Neovim 0.11+:          vim.lsp.enable("namel3ss")  (uses lsp/namel3ss.lua from this plugin)
+-- with nvim-lspconfig:   require("lspconfig").namel3ss.setup({ settings = { namel3ss = {...} } })
+--                        (any version from v0.1.6; see lua/namel3ss/lspconfig.lua)
+-- Neovim 0.7 to 0.10:    require("namel3ss").setup({ settings = { ollama = { baseUrl = "..." } } })
+-- Use one of them, not two: you would get two clients.
 --
--- Settings are the `namel3ss` section of DESIGN.md section 3. They reach the server as
--- initializationOptions and through workspace/didChangeConfiguration (0.7 has no
--- workspace/configuration), and through workspace/configuration on the versions that have it.
+-- Settings are the `namel3ss` section of DESIGN.md section 3 (checked by namel3ss.settings). They
+-- reach the server as initializationOptions and through workspace/didChangeConfiguration (0.7 has
+-- no workspace/configuration), and through workspace/configuration on the versions that have it.
+-- Other modules: namel3ss.status (status per document), namel3ss.try (:Namel3ssTry),
+-- namel3ss.commands, namel3ss.health.
 local M = {}
 
 local NAME = "namel3ss"
@@ -57,7 +61,7 @@ local function client_request(client, method, params, handler, bufnr)
   return client.request(method, params, handler, bufnr)
 end
 
-local function client_notify(client, method, params)
+function M.client_notify(client, method, params)
   if has("nvim-0.11") then
     return client:notify(method, params)
   end
@@ -88,7 +92,7 @@ function M.clients(bufnr)
   return all
 end
 
-local function first_client(bufnr)
+function M.first_client(bufnr)
   local c = M.clients(bufnr)[1]
   if not c then
     notify("namel3ss-lsp is not running (open a .ai file first)", vim.log.levels.WARN)
@@ -105,7 +109,7 @@ local function refresh_statusline()
   pcall(vim.cmd, "redrawstatus!")
 end
 
-function M.on_status(_, params, _, _)
+function M.on_status(_, params, ctx, _)
   if type(params) ~= "table" then
     return
   end
@@ -113,6 +117,7 @@ function M.on_status(_, params, _, _)
   if params.baseUrl and params.baseUrl ~= vim.NIL then
     M.state.status_by_url[params.baseUrl] = params
   end
+  require("namel3ss.status").record(params, type(ctx) == "table" and ctx.client_id or nil)
   vim.schedule(refresh_statusline)
 end
 
@@ -123,7 +128,8 @@ end
 --- The text for a statusline (lualine: `sections = { lualine_x = { require("namel3ss").statusline } }`,
 --- plain: `set statusline+=%{v:lua.require'namel3ss'.statusline()}`): "Ollama ✓ 12 models",
 --- "Ollama unreachable", "Ollama: Pulling phi3:mini 40%" while a pull runs, "" before any news.
-function M.statusline()
+--- The status is the one of the Ollama server the buffer (default: the current one) uses.
+function M.statusline(bufnr)
   for key, p in pairs(M.state.progress) do
     local client = vim.lsp.get_client_by_id(tonumber(key:match("^(%d+):")) or -1)
     if not client then
@@ -133,7 +139,7 @@ function M.statusline()
       return string.format("Ollama: %s%s", p.title, pct)
     end
   end
-  local s = M.state.status
+  local s = M.status(type(bufnr) == "number" and bufnr or nil)
   if not s then
     return ""
   end
@@ -147,74 +153,18 @@ function M.statusline()
   return "Ollama unreachable"
 end
 
---- The last status object received (DESIGN.md section 3 shape), or nil.
-function M.status()
-  return M.state.status
+--- The status object (namel3ss/ollamaStatus params) of the Ollama server a buffer (default: the
+--- current one) uses, or nil before any news.
+function M.status(bufnr)
+  return require("namel3ss.status").for_buffer(bufnr)
 end
 
 ---------------------------------------------------------------------------------------------
 -- $/progress: pulls (statusline) and :Namel3ssTry (scratch buffer)
 ---------------------------------------------------------------------------------------------
 
-local function progress_key(client_id, token)
+function M.progress_key(client_id, token)
   return tostring(client_id) .. ":" .. tostring(token)
-end
-
-local function find_try(client_id, token, title)
-  local key = progress_key(client_id, token)
-  for _, t in pairs(M.state.tries) do
-    if t.client_id == client_id and (t.token == key or t.own_token == key) then
-      return t
-    end
-  end
-  if title == nil then
-    return nil
-  end
-  -- The server created its own token (window/workDoneProgress/create): bind the first unbound
-  -- pending try whose model the title names, or the only one if the title says "try".
-  local candidates = {}
-  for _, t in pairs(M.state.tries) do
-    if t.client_id == client_id and not t.token then
-      table.insert(candidates, t)
-    end
-  end
-  local lower = title:lower()
-  for _, t in ipairs(candidates) do
-    if title:find(t.model, 1, true) and not lower:find("^%s*pull") then
-      t.token = key
-      return t
-    end
-  end
-  if #candidates == 1 and lower:find("try") then
-    candidates[1].token = key
-    return candidates[1]
-  end
-  return nil
-end
-
-local function set_try_lines(t, extra)
-  if not vim.api.nvim_buf_is_valid(t.buf) then
-    return
-  end
-  local lines = vim.split(t.text, "\n", { plain = true })
-  for _, l in ipairs(extra or {}) do
-    table.insert(lines, l)
-  end
-  vim.bo[t.buf].modifiable = true
-  vim.api.nvim_buf_set_lines(t.buf, 0, -1, false, lines)
-  vim.bo[t.buf].modifiable = false
-  vim.bo[t.buf].modified = false
-end
-
-local function try_chunk(t, message)
-  if type(message) ~= "string" or message == "" then
-    return
-  end
-  -- Each report's message is the text produced since the previous report (the server contract).
-  t.text = t.text .. message
-  t.chunks = t.chunks + 1
-  pcall(vim.api.nvim_buf_set_var, t.buf, "namel3ss_try_chunks", t.chunks)
-  set_try_lines(t, { "", "…" })
 end
 
 function M.on_progress(err, result, ctx, config)
@@ -226,8 +176,8 @@ function M.on_progress(err, result, ctx, config)
     return
   end
   local v = result.value
-  local key = progress_key(ctx.client_id, result.token)
-  local t = find_try(ctx.client_id, result.token, v.kind == "begin" and v.title or nil)
+  local key = M.progress_key(ctx.client_id, result.token)
+  local t = require("namel3ss.try").find(ctx.client_id, result.token, v.kind == "begin" and v.title or nil)
   if v.kind == "begin" then
     M.state.progress[key] = { title = v.title, message = v.message, percentage = v.percentage, is_try = t ~= nil }
   elseif v.kind == "report" then
@@ -236,7 +186,7 @@ function M.on_progress(err, result, ctx, config)
     p.percentage = v.percentage or p.percentage
     M.state.progress[key] = p
     if t then
-      try_chunk(t, v.message)
+      require("namel3ss.try").chunk(t, v.message)
     end
   elseif v.kind == "end" then
     M.state.progress[key] = nil
@@ -248,7 +198,7 @@ end
 -- Commands (workspace/executeCommand, DESIGN.md section 3)
 ---------------------------------------------------------------------------------------------
 
-local function err_text(err)
+function M.err_text(err)
   if type(err) == "table" then
     return err.message or vim.inspect(err)
   end
@@ -259,7 +209,7 @@ end
 function M.execute(command, argument, callback, opts)
   opts = opts or {}
   local bufnr = opts.bufnr or vim.api.nvim_get_current_buf()
-  local client = opts.client or first_client(bufnr)
+  local client = opts.client or M.first_client(bufnr)
   if not client then
     return nil
   end
@@ -271,7 +221,7 @@ function M.execute(command, argument, callback, opts)
     if callback then
       callback(err, result, client)
     elseif err then
-      notify(command .. ": " .. err_text(err), vim.log.levels.ERROR)
+      notify(command .. ": " .. M.err_text(err), vim.log.levels.ERROR)
     end
   end, bufnr)
   return client
@@ -317,7 +267,7 @@ function M.pull(model)
   notify("Pulling " .. model .. " …")
   M.execute("namel3ss.ollama.pullModel", { model = model }, function(err, result)
     if err then
-      notify("Pull " .. model .. " failed: " .. err_text(err), vim.log.levels.ERROR)
+      notify("Pull " .. model .. " failed: " .. M.err_text(err), vim.log.levels.ERROR)
     else
       notify("Pulled " .. ((type(result) == "table" and result.model) or model))
     end
@@ -339,7 +289,7 @@ function M.remove(model, force)
   end
   M.execute("namel3ss.ollama.removeModel", arg, function(err, result)
     if err then
-      notify("Remove " .. model .. " failed: " .. err_text(err), vim.log.levels.ERROR)
+      notify("Remove " .. model .. " failed: " .. M.err_text(err), vim.log.levels.ERROR)
     elseif type(result) == "table" and result.removed then
       notify("Removed " .. model)
     else
@@ -351,7 +301,7 @@ end
 function M.status_command()
   M.execute("namel3ss.ollama.status", {}, function(err, s)
     if err then
-      return notify("Ollama status: " .. err_text(err), vim.log.levels.ERROR)
+      return notify("Ollama status: " .. M.err_text(err), vim.log.levels.ERROR)
     end
     if type(s) ~= "table" then
       return
@@ -388,7 +338,7 @@ end
 function M.refresh()
   M.execute("namel3ss.ollama.refresh", {}, function(err)
     if err then
-      notify("Refresh failed: " .. err_text(err), vim.log.levels.ERROR)
+      notify("Refresh failed: " .. M.err_text(err), vim.log.levels.ERROR)
     end
   end)
 end
@@ -418,105 +368,13 @@ end
 
 --- "42 tokens, 37.5 tok/s, 1.2 s" from a tryModel result.
 function M.format_figures(result)
-  local tokens = type(result.tokens) == "table" and result.tokens or {}
-  local n = tonumber(tokens.completion) or tonumber(tokens.total) or 0
-  local tps = tonumber(result.tokensPerSecond) or 0
-  local secs = (tonumber(result.totalDurationMs) or 0) / 1000
-  return string.format("%d tokens, %.1f tok/s, %.1f s", n, tps, secs)
+  return require("namel3ss.try").format_figures(result)
 end
 
-local try_counter = 0
-
---- Run the model once (namel3ss.ollama.tryModel) and show the streamed reply in a scratch buffer,
---- ending with a line like "42 tokens, 37.5 tok/s, 1.2 s". Closing the buffer cancels the request.
---- Returns the scratch buffer number.
+--- Run the model once and show the streamed reply in a scratch buffer (:Namel3ssTry); returns
+--- the scratch buffer number. See lua/namel3ss/try.lua.
 function M.try(model, prompt)
-  local source = vim.api.nvim_get_current_buf()
-  if not model or model == "" then
-    model = M.model_at_cursor(source)
-  end
-  if not model then
-    notify("Namel3ssTry: which model?", vim.log.levels.WARN)
-    return nil
-  end
-  local client = first_client(source)
-  if not client then
-    return nil
-  end
-  try_counter = try_counter + 1
-  local id = try_counter
-  local token = "namel3ss-try-" .. id
-
-  vim.cmd("botright new")
-  local buf = vim.api.nvim_get_current_buf()
-  local name = "namel3ss://try/" .. model
-  if vim.fn.bufexists(name) == 1 then
-    name = name .. " (" .. id .. ")"
-  end
-  pcall(vim.api.nvim_buf_set_name, buf, name)
-  vim.bo[buf].buftype = "nofile"
-  vim.bo[buf].bufhidden = "wipe"
-  vim.bo[buf].swapfile = false
-  vim.bo[buf].filetype = "markdown"
-  vim.api.nvim_buf_set_var(buf, "namel3ss_try_model", model)
-
-  local t = {
-    id = id,
-    model = model,
-    buf = buf,
-    text = "",
-    client_id = client.id,
-    own_token = progress_key(client.id, token),
-    token = nil,
-    chunks = 0,
-  }
-  M.state.tries[id] = t
-  set_try_lines(t, { "Trying " .. model .. " …" })
-
-  vim.api.nvim_create_autocmd("BufWipeout", {
-    buffer = buf,
-    once = true,
-    callback = function()
-      if M.state.tries[id] then
-        M.state.tries[id] = nil
-        local tok = (t.token or t.own_token):match("^%d+:(.*)$")
-        pcall(client_notify, client, "window/workDoneProgress/cancel", { token = tok })
-      end
-    end,
-  })
-
-  local arg = { model = model }
-  if prompt and prompt ~= "" then
-    arg.prompt = prompt
-  end
-  if vim.lsp.buf_is_attached(source, client.id) then
-    -- Lets the server use the declaration's config (temperature, num_ctx, base_url, ...).
-    arg.uri = vim.uri_from_bufnr(source)
-  end
-  M.execute("namel3ss.ollama.tryModel", arg, function(err, result)
-    vim.schedule(function()
-      M.state.tries[id] = nil
-      if err then
-        local lines = { "" }
-        for _, l in ipairs(vim.split("Error: " .. err_text(err), "\n", { plain = true })) do
-          table.insert(lines, l)
-        end
-        set_try_lines(t, lines)
-        pcall(vim.api.nvim_buf_set_var, buf, "namel3ss_try_error", err_text(err))
-        pcall(vim.api.nvim_buf_set_var, buf, "namel3ss_try_done", true)
-        return
-      end
-      if type(result) == "table" then
-        if type(result.text) == "string" then
-          t.text = result.text
-        end
-        set_try_lines(t, { "", M.format_figures(result) })
-        pcall(vim.api.nvim_buf_set_var, buf, "namel3ss_try_result", result)
-      end
-      pcall(vim.api.nvim_buf_set_var, buf, "namel3ss_try_done", true)
-    end)
-  end, { client = client, bufnr = source, work_done_token = token })
-  return buf
+  return require("namel3ss.try").run(model, prompt)
 end
 
 ---------------------------------------------------------------------------------------------
@@ -531,9 +389,11 @@ function M.handlers(extra)
   }, extra or {})
 end
 
-local function find_root(bufnr, markers)
-  local path = vim.api.nvim_buf_get_name(bufnr)
-  if path == "" then
+--- The project folder of a file: the nearest folder above it holding one of `markers`, else the
+--- file's own folder (the current directory for an unnamed buffer).
+function M.root_for(path, markers)
+  markers = markers or M.defaults.root_markers
+  if path == nil or path == "" then
     return (vim.uv or vim.loop).cwd()
   end
   path = vim.fn.fnamemodify(path, ":p:h")
@@ -568,7 +428,7 @@ function M.client_config(bufnr, opts)
   return {
     name = NAME,
     cmd = opts.cmd,
-    root_dir = find_root(bufnr, opts.root_markers),
+    root_dir = M.root_for(vim.api.nvim_buf_get_name(bufnr), opts.root_markers),
     init_options = settings,
     -- Sent as workspace/didChangeConfiguration after initialize, and the answer to
     -- workspace/configuration (section "namel3ss") where the client supports it.
@@ -579,6 +439,10 @@ function M.client_config(bufnr, opts)
       -- Neovim 0.10+ does this itself; 0.7 to 0.9 do not: <C-x><C-o> completes from the server.
       if vim.bo[bufnr].omnifunc == "" then
         vim.bo[bufnr].omnifunc = "v:lua.vim.lsp.omnifunc"
+      end
+      -- Likewise (recent versions do it): <C-]> goes to the definition, in another file too.
+      if vim.bo[bufnr].tagfunc == "" then
+        vim.bo[bufnr].tagfunc = "v:lua.vim.lsp.tagfunc"
       end
       if opts.on_attach then
         opts.on_attach(client, bufnr)
@@ -610,15 +474,27 @@ function M.attach(bufnr)
   return id
 end
 
+--- The `namel3ss` section from what setup() got: the section itself, or { namel3ss = section }.
+function M.unwrap_settings(settings)
+  if type(settings) ~= "table" then
+    return {}
+  end
+  if type(settings.namel3ss) == "table" and next(settings, next(settings)) == nil then
+    return settings.namel3ss
+  end
+  return settings
+end
+
 --- Send new settings to the running clients (and use them for the next ones).
 function M.update_settings(settings)
-  M.config.settings = settings or {}
+  require("namel3ss.settings").check_section(settings)
+  M.config.settings = M.unwrap_settings(settings)
   for _, client in ipairs(M.clients()) do
     client.config.settings = { namel3ss = as_object(vim.deepcopy(M.config.settings)) }
     if client.settings then
       client.settings = client.config.settings
     end
-    client_notify(client, "workspace/didChangeConfiguration", { settings = client.config.settings })
+    M.client_notify(client, "workspace/didChangeConfiguration", { settings = client.config.settings })
   end
 end
 
@@ -665,6 +541,8 @@ function M.setup(opts)
   if opts and opts.settings then
     M.config.settings = vim.deepcopy(opts.settings) -- lists are replaced, not merged
   end
+  require("namel3ss.settings").check_section(M.config.settings)
+  M.config.settings = M.unwrap_settings(M.config.settings)
   M.ensure_filetype_detection()
   require("namel3ss.commands").create()
   local group = vim.api.nvim_create_augroup("namel3ss_lsp", { clear = true })
@@ -696,7 +574,9 @@ function M.lsp_config()
     -- The settings also go out as initializationOptions (the server reads them before any
     -- workspace/configuration round trip). init_options given by the user win.
     before_init = function(params, config)
-      local settings = vim.deepcopy((config.settings or {}).namel3ss or {})
+      require("namel3ss.settings").check_client(config.settings)
+      local settings = type(config.settings) == "table" and config.settings.namel3ss
+      settings = type(settings) == "table" and vim.deepcopy(settings) or {}
       local init = vim.tbl_deep_extend("force", settings, config.init_options or {})
       params.initializationOptions = as_object(init)
     end,
