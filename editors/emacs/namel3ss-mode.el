@@ -1,6 +1,6 @@
-;;; namel3ss-mode.el --- Major mode for Namel3ss .ai files, with namel3ss-lsp through eglot -*- lexical-binding: t; -*-
+;;; namel3ss-mode.el --- Major mode for Namel3ss .ai files, with namel3ss-lsp through eglot or lsp-mode -*- lexical-binding: t; -*-
 
-;; Version: 0.1.0
+;; Version: 0.2.0
 ;; Package-Requires: ((emacs "27.1"))
 ;; Keywords: languages, tools
 
@@ -8,15 +8,18 @@
 
 ;; `namel3ss-mode' edits Namel3ss `.ai' files: font-lock (declaration keywords, keys, strings
 ;; including triple-quoted ones, numbers, booleans, model ids such as `llama3:8b'), `#' comments
-;; and brace-based indentation.  With eglot it talks to `namel3ss-lsp' (completion of the models
-;; installed on your Ollama server, missing-model diagnostics, code actions that pull models) and
-;; shows the Ollama status the server sends (`namel3ss/ollamaStatus') in the mode line:
+;; and brace-based indentation.  With eglot or lsp-mode it talks to `namel3ss-lsp' (completion of
+;; the models installed on your Ollama server, missing-model diagnostics, code actions that pull
+;; models) and shows the Ollama status the server sends (`namel3ss/ollamaStatus') and the
+;; progress of pulls in the mode line:
 ;;
 ;;   (add-to-list 'load-path "/path/to/namel3ss-lsp/editors/emacs")
 ;;   (require 'namel3ss-mode)
 ;;   (setq namel3ss-settings '(:ollama (:baseUrl "http://127.0.0.1:11434")))  ; optional
-;;   (add-hook 'namel3ss-mode-hook #'eglot-ensure)
+;;   (add-hook 'namel3ss-mode-hook #'eglot-ensure)    ; or #'lsp-deferred with lsp-mode
 ;;
+;; Commands run asynchronously (a pull may take minutes): `namel3ss-pull-model',
+;; `namel3ss-remove-model', `namel3ss-status', `namel3ss-refresh', `namel3ss-cancel'.
 ;; Files that are really Adobe Illustrator documents (they begin with "%!PS" or "%PDF-") are not
 ;; opened in this mode.
 
@@ -24,6 +27,7 @@
 
 (require 'cl-lib)
 (require 'subr-x)
+(require 'url-util)
 
 (defgroup namel3ss nil
   "Namel3ss .ai files and the namel3ss-lsp language server."
@@ -45,7 +49,9 @@ For example:
   (:ollama (:baseUrl \"http://127.0.0.1:11434\")
    :diagnostics (:missingModel \"error\"))
 Sent as initializationOptions, through didChangeConfiguration
-and as the answer to workspace/configuration."
+and as the answer to workspace/configuration.  A project cannot
+set it: a `.dir-locals.el' setting it is not applied without
+asking you (it is a risky local variable)."
   :type 'sexp)
 
 ;;;; Syntax
@@ -182,37 +188,122 @@ namel3ss-lsp server."
   (setq-local electric-indent-chars (append "{}[]" electric-indent-chars))
   (setq-local namel3ss--show-status t))
 
+;;;; Adobe Illustrator files
+
+;; `.ai' is also the extension of Adobe Illustrator, whose files are PDF or PostScript.  Those
+;; are recognised by their first bytes (`magic-mode-alist' is consulted before
+;; `auto-mode-alist') and get the mode Emacs would give them without this package.
+
+(defconst namel3ss--illustrator-regexp
+  (concat "\\(?:\uFEFF\\|" (string-to-multibyte "\357\273\277") "\\)?[ \t\r\n]*%\\(?:PDF-\\|!PS\\)")
+  "How an Illustrator document begins: %PDF- or %!PS.
+Maybe after a byte order mark and blank space.")
+
+;;;###autoload
+(defun namel3ss-illustrator-file-p ()
+  "Non-nil if this buffer visits a `.ai' file that is an Illustrator document."
+  (and buffer-file-name
+       (let ((case-fold-search t))
+         (string-match-p "\\.ai\\'" (file-name-sans-versions buffer-file-name)))
+       (save-excursion
+         (save-restriction
+           (widen)
+           (goto-char (point-min))
+           (let ((case-fold-search nil))
+             (looking-at namel3ss--illustrator-regexp))))))
+
+;;;###autoload
+(defun namel3ss-illustrator-mode ()
+  "Set the major mode Emacs would choose for this file without `namel3ss-mode'.
+For Illustrator files: PostScript ones usually get `ps-mode', PDF ones
+`fundamental-mode'.  Our own entries are left out while choosing, so a
+mode that falls back to `normal-mode' (`doc-view-mode-maybe' without
+image support) cannot come back here."
+  (let ((auto-mode-alist
+         (cl-remove-if (lambda (entry) (memq (cdr entry) '(namel3ss-mode namel3ss-mode-maybe)))
+                       auto-mode-alist))
+        (magic-mode-alist (cl-remove 'namel3ss-illustrator-mode magic-mode-alist :key #'cdr)))
+    (set-auto-mode)))
+
 ;;;###autoload
 (defun namel3ss-mode-maybe ()
-  "Open a `.ai' file in `namel3ss-mode'.
-Adobe Illustrator documents (PostScript or PDF) are left alone."
-  (if (save-excursion
-        (save-restriction
-          (widen)
-          (goto-char (point-min))
-          (looking-at "%!\\|%PDF-")))
-      (if (fboundp 'doc-view-mode-maybe) (doc-view-mode-maybe) (fundamental-mode))
-    (namel3ss-mode)))
+  "`namel3ss-mode', or `namel3ss-illustrator-mode' for an Illustrator file."
+  (if (namel3ss-illustrator-file-p) (namel3ss-illustrator-mode) (namel3ss-mode)))
 
 ;;;###autoload
-(add-to-list 'auto-mode-alist '("\\.ai\\'" . namel3ss-mode-maybe))
+(add-to-list 'auto-mode-alist '("\\.ai\\'" . namel3ss-mode))
+;;;###autoload
+(add-to-list 'magic-mode-alist '(namel3ss-illustrator-file-p . namel3ss-illustrator-mode))
 
-;;;; Ollama status in the mode line
+;;;; Ollama status and progress in the mode line
 
 (defvar-local namel3ss--show-status nil
   "Non-nil in buffers whose mode line shows the Ollama status.")
 
-(defvar namel3ss--status nil
-  "Last `namel3ss/ollamaStatus' parameters received (a plist), or nil.")
+(defvar namel3ss--statuses nil
+  "The latest `namel3ss/ollamaStatus' of each Ollama server (plists), newest first.
+Each also has :files, the files named by its `uris'.")
+
+(defvar namel3ss--progress nil
+  "Work the server reports with `$/progress', newest first.
+An alist (TOKEN . PLIST); PLIST has :title, :message and :percentage.")
 
 (defun namel3ss--json-value (v)
   "V, or nil for JSON null and false."
   (unless (memq v '(nil :null :json-false)) v))
 
+(defun namel3ss--plist (object)
+  "OBJECT with its JSON objects as plists (lsp-mode reads them as hash tables)."
+  (cond ((hash-table-p object)
+         (let (plist)
+           (maphash (lambda (key value)
+                      (setq plist (plist-put plist (intern (concat ":" key)) (namel3ss--plist value))))
+                    object)
+           plist))
+        ((vectorp object) (vconcat (mapcar #'namel3ss--plist object)))
+        (t object)))
+
+(defun namel3ss--uri-file (uri)
+  "The file name of a file:// URI, or nil."
+  (when (and (stringp uri) (string-prefix-p "file://" uri))
+    (expand-file-name (decode-coding-string (url-unhex-string (substring uri 7)) 'utf-8))))
+
+(defun namel3ss--on-status (status)
+  "Remember STATUS, a `namel3ss/ollamaStatus' payload (a plist).
+Then redraw the mode lines."
+  (let ((uris (plist-get status :uris)))
+    (setq status (plist-put (copy-sequence status) :files
+                            (and (sequencep uris) (mapcar #'namel3ss--uri-file uris)))))
+  (setq namel3ss--statuses
+        (cons status (cl-remove (plist-get status :baseUrl) namel3ss--statuses
+                                :key (lambda (s) (plist-get s :baseUrl)) :test #'equal)))
+  (force-mode-line-update t))
+
+(defun namel3ss--buffer-status ()
+  "The Ollama status for this buffer.
+The one naming its file, else the default server's, else the newest."
+  (let ((files (and buffer-file-name
+                    (list (expand-file-name buffer-file-name)
+                          (expand-file-name (or buffer-file-truename buffer-file-name))))))
+    (or (cl-find-if (lambda (s) (cl-intersection files (plist-get s :files) :test #'equal))
+                    namel3ss--statuses)
+        (cl-find-if (lambda (s) (eq (plist-get s :default) t)) namel3ss--statuses)
+        (car namel3ss--statuses))))
+
+(defun namel3ss--on-progress (token value)
+  "Record the `$/progress' VALUE (a plist) of TOKEN and redraw mode lines."
+  (let ((old (alist-get token namel3ss--progress nil nil #'equal)))
+    (setf (alist-get token namel3ss--progress nil 'remove #'equal)
+          (unless (equal (plist-get value :kind) "end")
+            (cl-loop for key in '(:title :message :percentage)
+                     nconc (list key (or (namel3ss--json-value (plist-get value key))
+                                         (plist-get old key)))))))
+  (force-mode-line-update t))
+
 (defun namel3ss-status-text (&optional status)
-  "Mode-line text for STATUS (default: the last one received).
+  "Mode-line text for STATUS (default: this buffer's).
 For example \"Ollama ✓ 2 models\" or \"Ollama unreachable\"."
-  (let ((s (or status namel3ss--status)))
+  (let ((s (or status (namel3ss--buffer-status))))
     (cond
      ((null s) "")
      ((namel3ss--json-value (plist-get s :reachable))
@@ -222,85 +313,121 @@ For example \"Ollama ✓ 2 models\" or \"Ollama unreachable\"."
           "Ollama ✓")))
      (t "Ollama unreachable"))))
 
+(defun namel3ss-progress-text ()
+  "Mode-line text for running work, e.g. \"Ollama: Pulling phi3:mini 40%\", or nil."
+  (when-let ((p (cdar namel3ss--progress)))
+    (concat "Ollama: " (or (plist-get p :title) "working")
+            (when (numberp (plist-get p :percentage)) (format " %d%%" (plist-get p :percentage)))
+            (when (cdr namel3ss--progress) (format " (+%d)" (length (cdr namel3ss--progress)))))))
+
 (defun namel3ss--status-help ()
   "Tooltip text for the mode-line status."
-  (let ((s namel3ss--status))
-    (when s
-      (string-join
-       (delq nil (list (namel3ss--json-value (plist-get s :baseUrl))
-                       (when-let ((v (namel3ss--json-value (plist-get s :version))))
-                         (format "version %s" v))
-                       (namel3ss--json-value (plist-get s :error))
-                       (namel3ss--json-value (plist-get s :suggestion))))
-       "\n"))))
+  (let ((s (namel3ss--buffer-status)))
+    (string-join
+     (delq nil (list (plist-get (cdar namel3ss--progress) :message)
+                     (namel3ss--json-value (plist-get s :baseUrl))
+                     (when-let ((v (namel3ss--json-value (plist-get s :version))))
+                       (format "version %s" v))
+                     (namel3ss--json-value (plist-get s :error))
+                     (namel3ss--json-value (plist-get s :suggestion))))
+     "\n")))
 
 (defvar namel3ss-mode-line
-  '(:eval (let ((text (namel3ss-status-text)))
+  '(:eval (let ((text (or (namel3ss-progress-text) (namel3ss-status-text))))
             (unless (string-empty-p text)
-              (list " " (propertize text 'help-echo (namel3ss--status-help))))))
-  "Mode-line construct showing the Ollama status.")
+              (list " " (propertize (replace-regexp-in-string "%" "%%" text t t)
+                                    'help-echo (namel3ss--status-help))))))
+  "Mode-line construct showing the Ollama status, or the progress of running work.")
 (put 'namel3ss-mode-line 'risky-local-variable t)
 
 (add-to-list 'mode-line-misc-info '(namel3ss--show-status namel3ss-mode-line))
 
-;;;; eglot
+;;;; Commands: workspace/executeCommand without a time-out
 
-(defvar eglot-server-programs)
-(declare-function eglot-execute-command "eglot")
-(declare-function eglot-current-server "eglot")
-(declare-function eglot--current-server-or-lose "eglot")
-(declare-function jsonrpc-notify "jsonrpc")
-(declare-function jsonrpc-request "jsonrpc")
+;; A pull takes minutes and the remove confirmation waits for you: a synchronous request would
+;; give up after 10 seconds ("Timed out").  So commands are asynchronous requests carrying a
+;; workDoneToken; their progress shows in the mode line and a message says how they ended.
 
-(declare-function object-of-class-p "eieio")
-(declare-function namel3ss-eglot-server--eieio-childp "namel3ss-mode")
+(defvar namel3ss--token-count 0)
 
-(defun namel3ss--send-settings (server)
-  "After connecting, send `namel3ss-settings' to SERVER (a namel3ss server).
-eglot itself sends `eglot-workspace-configuration', usually empty."
-  (when (and namel3ss-settings (object-of-class-p server 'namel3ss-eglot-server))
-    (jsonrpc-notify server :workspace/didChangeConfiguration
-                    (list :settings (list :namel3ss namel3ss-settings)))))
+(defvar namel3ss--running nil
+  "Commands waiting for their result, newest first.
+An alist (TOKEN . CANCEL-FUNCTION).")
 
-(defun namel3ss--settings-object ()
-  "`namel3ss-settings' as a JSON object (an empty one when unset)."
-  (or namel3ss-settings (make-hash-table)))
+(defun namel3ss--command-p (command)
+  "Non-nil if COMMAND (a string or symbol) is one of namel3ss-lsp's own."
+  (string-prefix-p "namel3ss." (format "%s" command)))
 
-(with-eval-after-load 'eglot
-  (defclass namel3ss-eglot-server (eglot-lsp-server) ()
-    :documentation "namel3ss-lsp: settings from `namel3ss-settings'.")
+(defun namel3ss--start (command arguments on-result send notify)
+  "Run COMMAND with ARGUMENTS (a vector) and call ON-RESULT, or say how it went.
+SEND is called with the request params, a success function and an
+error function; NOTIFY with a method and params (to cancel)."
+  (let ((token (format "namel3ss-emacs-%d" (cl-incf namel3ss--token-count))))
+    (push (cons token (lambda () (funcall notify "window/workDoneProgress/cancel" (list :token token))))
+          namel3ss--running)
+    (funcall send (list :command command :arguments (or arguments []) :workDoneToken token)
+             (lambda (result) (namel3ss--finish token command arguments on-result result nil))
+             (lambda (error) (namel3ss--finish token command arguments on-result nil error)))
+    token))
 
-  (cl-defmethod eglot-initialization-options ((_server namel3ss-eglot-server))
-    (namel3ss--settings-object))
+(defun namel3ss--finish (token command arguments on-result result error)
+  "The command of TOKEN ended with RESULT or ERROR: forget it and say so."
+  (setq namel3ss--running (cl-remove token namel3ss--running :key #'car :test #'equal))
+  (setf (alist-get token namel3ss--progress nil 'remove #'equal) nil)
+  (force-mode-line-update t)
+  (let* ((result (namel3ss--plist result))
+         (error (namel3ss--plist error))
+         (argument (and (vectorp arguments) (> (length arguments) 0)
+                        (namel3ss--plist (aref arguments 0))))
+         (model (plist-get argument :model)))
+    (cond
+     (error
+      (let ((text (or (namel3ss--json-value (plist-get error :message)) "failed"))
+            (suggestion (namel3ss--json-value (plist-get (plist-get error :data) :suggestion))))
+        (message "%s" (propertize
+                       (format "namel3ss: %s%s%s"
+                               (cond ((or (null model) (string-match-p (regexp-quote model) text)) "")
+                                     ((equal command "namel3ss.ollama.pullModel") (format "pull of %s: " model))
+                                     ((equal command "namel3ss.ollama.removeModel") (format "removal of %s: " model))
+                                     (t ""))
+                               text
+                               (if (and suggestion (not (string-match-p (regexp-quote suggestion) text)))
+                                   (concat " " suggestion)
+                                 ""))
+                       'face 'error))))
+     (on-result (funcall on-result result))
+     (t (namel3ss--report command model result)))))
 
-  (cl-defmethod eglot-handle-request ((_server namel3ss-eglot-server)
-                                      (_method (eql workspace/configuration)) &key items)
-    (let ((answers (cl-call-next-method)))
-      (when namel3ss-settings
-        (cl-loop for item across items
-                 for i from 0
-                 when (member (plist-get item :section) '("namel3ss" nil))
-                 do (when (memq (aref answers i) '(nil :null))
-                      (aset answers i namel3ss-settings))))
-      answers))
+(defun namel3ss--report (command model result)
+  "Say that COMMAND (about MODEL) succeeded with RESULT."
+  (pcase command
+    ("namel3ss.ollama.pullModel"
+     (message "Pulled %s%s" model
+              (if (namel3ss--json-value (plist-get result :joined)) " (joined the running pull)" "")))
+    ("namel3ss.ollama.removeModel"
+     (message (if (namel3ss--json-value (plist-get result :removed)) "Removed %s" "Kept %s") model))
+    ("namel3ss.ollama.status"
+     (message "Ollama at %s: %s"
+              (namel3ss--json-value (plist-get result :base_url))
+              (if (namel3ss--json-value (plist-get result :reachable))
+                  (format "reachable, %s models" (plist-get result :models_count))
+                (format "unreachable: %s" (namel3ss--json-value (plist-get result :error))))))
+    ("namel3ss.ollama.refresh" (message "Re-read the Ollama models"))
+    ("namel3ss.ollama.tryModel"
+     (message "%s: %s" model (or (namel3ss--json-value (plist-get result :text)) "")))
+    (_ (message "%s: done" command))))
 
-  (cl-defmethod eglot-handle-notification (_server (_method (eql namel3ss/ollamaStatus))
-                                                   &rest params)
-    "Remember the Ollama status the server sent and show it in the mode line."
-    (setq namel3ss--status params)
-    (force-mode-line-update t))
-
-  (add-hook 'eglot-connect-hook #'namel3ss--send-settings 90)
-
-  (add-to-list 'eglot-server-programs
-               '(namel3ss-mode . namel3ss-eglot-contact)))
-
-(defun namel3ss-eglot-contact (&optional _interactive)
-  "The eglot contact for namel3ss-lsp.
-It is `namel3ss-lsp-command' with the class `namel3ss-eglot-server'."
-  (cons 'namel3ss-eglot-server namel3ss-lsp-command))
-
-;;;; Commands (workspace/executeCommand, DESIGN.md section 3)
+(defun namel3ss-execute (command &optional argument on-result)
+  "Ask this buffer's language server to run COMMAND with ARGUMENT (a plist).
+Return at once: the request has no time-out.  When it ends,
+ON-RESULT is called with the result (a plist), or without
+ON-RESULT a message says how it went.  Errors are always shown as
+a message.  Return the progress token."
+  (let ((arguments (vector (or argument (make-hash-table)))))
+    (cond ((and (fboundp 'eglot-current-server) (eglot-current-server))
+           (namel3ss--eglot-send (eglot-current-server) command arguments on-result))
+          ((bound-and-true-p lsp-mode) (namel3ss--lsp-send command arguments on-result))
+          (t (user-error "No language server here: start one with M-x eglot or M-x lsp")))))
 
 (defun namel3ss--model-at-point ()
   "The model id after the nearest `model:' at or above point."
@@ -310,38 +437,193 @@ It is `namel3ss-lsp-command' with the class `namel3ss-eglot-server'."
            (concat "\\_<model[ \t]*:[ \t]*[\"']?\\(" namel3ss-model-id-regexp "\\)") nil t)
       (match-string-no-properties 1))))
 
-(defun namel3ss--execute (command argument)
-  "Run server COMMAND with ARGUMENT (a plist) synchronously; return its result."
-  (require 'eglot)
-  (jsonrpc-request (eglot--current-server-or-lose) :workspace/executeCommand
-                   (list :command command :arguments (vector (or argument (make-hash-table))))))
-
 (defun namel3ss-pull-model (model)
-  "Pull MODEL into Ollama (progress shows in the mode line)."
+  "Pull MODEL into Ollama.
+Progress shows in the mode line; `namel3ss-cancel' stops the pull."
   (interactive (list (read-string "Pull model: " (namel3ss--model-at-point))))
-  (namel3ss--execute "namel3ss.ollama.pullModel" (list :model model))
-  (message "Pulled %s" model))
+  (namel3ss-execute "namel3ss.ollama.pullModel" (list :model model))
+  (message "Pulling %s..." model))
 
 (defun namel3ss-remove-model (model)
-  "Remove MODEL from Ollama (the server asks for confirmation)."
+  "Remove MODEL from Ollama (the server asks for confirmation first)."
   (interactive (list (read-string "Remove model: " (namel3ss--model-at-point))))
-  (let ((result (namel3ss--execute "namel3ss.ollama.removeModel" (list :model model))))
-    (message (if (namel3ss--json-value (plist-get result :removed)) "Removed %s" "Kept %s") model)))
+  (namel3ss-execute "namel3ss.ollama.removeModel" (list :model model)))
 
 (defun namel3ss-status ()
   "Show the Ollama server status."
   (interactive)
-  (let ((s (namel3ss--execute "namel3ss.ollama.status" nil)))
-    (message "Ollama at %s: %s"
-             (namel3ss--json-value (plist-get s :base_url))
-             (if (namel3ss--json-value (plist-get s :reachable))
-                 (format "reachable, %s models" (plist-get s :models_count))
-               (format "unreachable: %s" (namel3ss--json-value (plist-get s :error)))))))
+  (namel3ss-execute "namel3ss.ollama.status"))
 
 (defun namel3ss-refresh ()
   "Re-read the Ollama models and re-check the open files."
   (interactive)
-  (namel3ss--execute "namel3ss.ollama.refresh" nil))
+  (namel3ss-execute "namel3ss.ollama.refresh"))
+
+(defun namel3ss-cancel ()
+  "Cancel the newest running namel3ss command.
+One that shows progress (a pull) comes first."
+  (interactive)
+  (let ((entry (or (cl-find-if (lambda (e) (assoc (car e) namel3ss--progress)) namel3ss--running)
+                   (car namel3ss--running))))
+    (unless entry (user-error "No namel3ss command is running"))
+    (funcall (cdr entry))))
+
+;;;; Settings: the user's alone
+
+;; Which hosts the server contacts, whether it may start `ollama serve' and what program runs
+;; are for the user to decide, never for a project: a `.dir-locals.el' (or a file's local
+;; variables) cannot set these without asking, and the `namel3ss' section the server receives
+;; always comes from `namel3ss-settings', even if a project sets `eglot-workspace-configuration'
+;; (which eglot treats as safe).
+(put 'namel3ss-settings 'risky-local-variable t)
+(put 'namel3ss-lsp-command 'risky-local-variable t)
+
+(defun namel3ss--settings-object ()
+  "`namel3ss-settings' as a JSON object (an empty one when unset)."
+  (or namel3ss-settings (make-hash-table)))
+
+(defun namel3ss--with-settings (settings)
+  "SETTINGS (of a didChangeConfiguration) with our `namel3ss' section."
+  (let ((plist (and (consp settings) (keywordp (car settings)) (copy-sequence settings))))
+    (plist-put plist :namel3ss (namel3ss--settings-object))))
+
+;;;; eglot
+
+(defvar eglot-server-programs)
+(declare-function eglot-current-server "eglot")
+(declare-function jsonrpc-notify "jsonrpc")
+(declare-function jsonrpc-async-request "jsonrpc")
+(declare-function namel3ss-eglot-server--eieio-childp "namel3ss-mode")
+
+(defun namel3ss--eglot-send (server command arguments &optional on-result)
+  "Run COMMAND with ARGUMENTS on the eglot SERVER, without a time-out."
+  (namel3ss--start command arguments on-result
+                   (lambda (params success failure)
+                     (jsonrpc-async-request server :workspace/executeCommand params
+                                            :success-fn success :error-fn failure :timeout nil))
+                   (lambda (method params) (jsonrpc-notify server (intern (concat ":" method)) params))))
+
+(with-eval-after-load 'eglot
+  (defclass namel3ss-eglot-server (eglot-lsp-server) ()
+    :documentation "namel3ss-lsp: settings from `namel3ss-settings', commands without time-out.")
+
+  (cl-defmethod eglot-initialization-options ((_server namel3ss-eglot-server))
+    (namel3ss--settings-object))
+
+  (cl-defmethod eglot-handle-request ((_server namel3ss-eglot-server)
+                                      (_method (eql workspace/configuration)) &key items)
+    (let ((answers (cl-call-next-method)))
+      (cl-loop for item across items
+               for i from 0
+               when (member (plist-get item :section) '("namel3ss" nil))
+               do (aset answers i (namel3ss--settings-object)))
+      answers))
+
+  (cl-defmethod jsonrpc-connection-send :around ((server namel3ss-eglot-server) &rest args
+                                                 &key method params &allow-other-keys)
+    "Every didChangeConfiguration carries `namel3ss-settings'.
+It is the `namel3ss' section, whatever `eglot-workspace-configuration' says."
+    (if (string-suffix-p "workspace/didChangeConfiguration" (format "%s" method))
+        (apply #'cl-call-next-method server
+               (plist-put (copy-sequence args) :params
+                          (list :settings (namel3ss--with-settings (plist-get params :settings)))))
+      (cl-call-next-method)))
+
+  (cl-defmethod eglot-handle-notification (_server (_method (eql namel3ss/ollamaStatus))
+                                                   &rest params)
+    "Remember the Ollama status the server sent and show it in the mode line."
+    (namel3ss--on-status params))
+
+  (cl-defmethod eglot-handle-notification ((_server namel3ss-eglot-server)
+                                           (_method (eql $/progress)) &key token value)
+    "Show the progress of our commands in the mode line."
+    (if (and (stringp token) (string-prefix-p "namel3ss-emacs-" token))
+        (namel3ss--on-progress token value)
+      (cl-call-next-method)))
+
+  ;; eglot 1.9 to 1.15 run code actions' commands with `eglot-execute-command', later ones with
+  ;; `eglot-execute': both would wait for the result.
+  (cl-defmethod eglot-execute-command ((server namel3ss-eglot-server) command arguments)
+    (if (namel3ss--command-p command)
+        (namel3ss--eglot-send server (format "%s" command) arguments)
+      (cl-call-next-method)))
+  (when (fboundp 'eglot-execute)
+    (cl-defmethod eglot-execute ((server namel3ss-eglot-server) action)
+      (let ((command (plist-get action :command)))
+        (if (and (stringp command) (namel3ss--command-p command))
+            (namel3ss--eglot-send server command (plist-get action :arguments))
+          (cl-call-next-method)))))
+
+  (add-to-list 'eglot-server-programs '(namel3ss-mode . namel3ss-eglot-contact)))
+
+(defun namel3ss-eglot-contact (&optional _interactive)
+  "The eglot contact for namel3ss-lsp.
+It is `namel3ss-lsp-command' with the class `namel3ss-eglot-server'."
+  (cons 'namel3ss-eglot-server namel3ss-lsp-command))
+
+;;;; lsp-mode
+
+(defvar lsp-language-id-configuration)
+(defvar lsp-progress-function)
+(declare-function lsp-request-async "lsp-mode")
+(declare-function lsp-notify "lsp-mode")
+(declare-function lsp-register-client "lsp-mode")
+(declare-function make-lsp-client "lsp-mode")
+(declare-function lsp-stdio-connection "lsp-mode")
+(declare-function lsp-activate-on "lsp-mode")
+
+(defun namel3ss--lsp-send (command arguments &optional on-result)
+  "Run COMMAND with ARGUMENTS on this buffer's lsp-mode servers.
+The request has no time-out."
+  (let ((buffer (current-buffer)))
+    (namel3ss--start command arguments on-result
+                     (lambda (params success failure)
+                       (lsp-request-async "workspace/executeCommand" params success
+                                          :mode 'detached :error-handler failure))
+                     (lambda (method params)
+                       (when (buffer-live-p buffer)
+                         (with-current-buffer buffer (lsp-notify method params)))))))
+
+(defun namel3ss--lsp-progress (workspace params)
+  "Handle `$/progress' from namel3ss-lsp in lsp-mode WORKSPACE with PARAMS.
+Our commands' progress goes to our mode line, the rest as usual."
+  (let* ((progress (namel3ss--plist params))
+         (token (plist-get progress :token)))
+    (if (and (stringp token) (string-prefix-p "namel3ss-emacs-" token))
+        (namel3ss--on-progress token (plist-get progress :value))
+      (funcall lsp-progress-function workspace params))))
+
+(defun namel3ss--lsp-configuration (_workspace params)
+  "Answer workspace/configuration: the `namel3ss' section is `namel3ss-settings'."
+  (vconcat (mapcar (lambda (item)
+                     (when (member (plist-get item :section) '("namel3ss" nil))
+                       (namel3ss--settings-object)))
+                   (plist-get (namel3ss--plist params) :items))))
+
+(defun namel3ss--table (&rest pairs)
+  "A hash table (test `equal') of the keys and values in PAIRS."
+  (let ((table (make-hash-table :test #'equal)))
+    (while pairs (puthash (pop pairs) (pop pairs) table))
+    table))
+
+(with-eval-after-load 'lsp-mode
+  (add-to-list 'lsp-language-id-configuration '(namel3ss-mode . "namel3ss"))
+  (cl-defmethod lsp-execute-command ((_server (eql namel3ss)) command arguments)
+    "Run namel3ss commands (code actions too) asynchronously, without a time-out."
+    (if (namel3ss--command-p command)
+        (namel3ss--lsp-send (symbol-name command) arguments)
+      (cl-call-next-method)))
+  (lsp-register-client
+   (make-lsp-client
+    :new-connection (lsp-stdio-connection (lambda () namel3ss-lsp-command))
+    :activation-fn (lsp-activate-on "namel3ss")
+    :server-id 'namel3ss
+    :initialization-options #'namel3ss--settings-object
+    :notification-handlers
+    (namel3ss--table "namel3ss/ollamaStatus" (lambda (_workspace params)
+                                               (namel3ss--on-status (namel3ss--plist params)))
+                     "$/progress" #'namel3ss--lsp-progress)
+    :request-handlers (namel3ss--table "workspace/configuration" #'namel3ss--lsp-configuration))))
 
 (provide 'namel3ss-mode)
 ;;; namel3ss-mode.el ends here

@@ -8,38 +8,13 @@
 (require 'package)
 (package-initialize)
 (require 'eglot)
-(require 'json)
 (require 'flymake)
+(load (expand-file-name "emacs_helpers.el" (file-name-directory load-file-name)) nil t)
 
 (setq debug-on-error nil
       eglot-sync-connect 10
       eglot-autoreconnect nil
       eglot-events-buffer-size 0)
-
-(defvar n3-timeout (string-to-number (or (getenv "N3_TIMEOUT") "20")))
-
-(defvar n3-out (getenv "N3_OUT"))
-
-(defun n3-emit (line)
-  "Write LINE to N3_OUT (when Emacs runs on a terminal) or to stdout (batch)."
-  (if n3-out
-      (let ((coding-system-for-write 'utf-8-unix))
-        (write-region (concat line "\n") nil n3-out t 'silent))
-    (princ (concat line "\n"))))
-
-(defun n3-result (name ok &optional detail)
-  (n3-emit (format "N3RESULT %s"
-                   (json-encode (list (cons 'name name) (cons 'ok (if ok t :json-false))
-                                      (cons 'detail (let ((print-length 20) (print-level 3))
-                                                      (format "%S" detail)))))))
-  ok)
-
-(defun n3-wait (pred)
-  "Call PRED until non-nil (its value) or `n3-timeout' seconds pass (nil)."
-  (let ((deadline (+ (float-time) n3-timeout)) value)
-    (while (and (not (setq value (funcall pred))) (< (float-time) deadline))
-      (accept-process-output nil 0.05))
-    value))
 
 (defun n3-diagnostic-messages ()
   (mapcar #'flymake-diagnostic-text (flymake-diagnostics)))
@@ -47,12 +22,6 @@
 (defun n3-has-missing-diagnostic ()
   (flymake-start)
   (cl-some (lambda (m) (string-match-p "phi3:mini" m)) (n3-diagnostic-messages)))
-
-(defun n3-face-at (regexp &optional group)
-  (save-excursion
-    (goto-char (point-min))
-    (when (re-search-forward regexp nil t)
-      (get-text-property (match-beginning (or group 0)) 'face))))
 
 (defun n3-run ()
   (add-to-list 'load-path (expand-file-name "emacs" (getenv "N3_EDITORS")))
