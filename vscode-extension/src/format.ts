@@ -9,6 +9,24 @@ export interface OllamaStatus {
     error?: string | null;
     suggestion?: string | null;
     checkedAt?: string | number | null;
+    /** The open documents whose status this is (a document's first Ollama declaration uses this server). */
+    uris?: string[] | null;
+    /** This is the default server (documents without an Ollama declaration show it). */
+    isDefault?: boolean;
+    /** The models loaded in memory (`GET /api/ps`); null or absent: not known. */
+    loadedModels?: LoadedModel[] | null;
+}
+
+/** A model loaded in memory, as `loadedModels` of `namel3ss/ollamaStatus` lists it. */
+export interface LoadedModel {
+    name: string;
+    /** Bytes of memory in use (VRAM and RAM). */
+    size?: number | null;
+    /** The part of `size` on the GPU. */
+    sizeVram?: number | null;
+    contextLength?: number | null;
+    /** When it unloads (RFC 3339; Ollama says year 2262 for "never"). */
+    expiresAt?: string | null;
 }
 
 export interface TryModelResult {
@@ -79,6 +97,12 @@ export function statusTooltip(status: OllamaStatus | undefined, others: readonly
     if (!status.reachable && status.suggestion) {
         lines.push(`Suggestion: ${status.suggestion}`);
     }
+    if (status.reachable && Array.isArray(status.loadedModels)) {
+        lines.push(status.loadedModels.length ? "Loaded in memory:" : "Loaded in memory: none");
+        for (const model of status.loadedModels) {
+            lines.push(`  ${loadedModelLine(model)}`);
+        }
+    }
     const checked = formatCheckedAt(status.checkedAt);
     if (checked) {
         lines.push(`Checked: ${checked}`);
@@ -88,6 +112,81 @@ export function statusTooltip(status: OllamaStatus | undefined, others: readonly
     }
     lines.push("", "Click for actions");
     return lines.join("\n");
+}
+
+/** `loadedModels` of a status payload (camelCase or snake_case entries); undefined when absent. */
+export function normalizeLoadedModels(raw: unknown): LoadedModel[] | null | undefined {
+    if (raw === undefined) {
+        return undefined;
+    }
+    if (!Array.isArray(raw)) {
+        return null;
+    }
+    const num = (v: unknown) => (typeof v === "number" && isFinite(v) ? v : null);
+    const models: LoadedModel[] = [];
+    for (const entry of raw) {
+        const e = (entry && typeof entry === "object" ? entry : {}) as Record<string, unknown>;
+        const name = e.name ?? e.model;
+        if (typeof name !== "string" || !name) {
+            continue;
+        }
+        const expires = e.expiresAt ?? e.expires_at;
+        models.push({
+            name,
+            size: num(e.size),
+            sizeVram: num(e.sizeVram ?? e.size_vram),
+            contextLength: num(e.contextLength ?? e.context_length),
+            expiresAt: typeof expires === "string" ? expires : null,
+        });
+    }
+    return models;
+}
+
+/** Where a loaded model sits: "4.7 GB VRAM", "4.7 GB RAM" or "3.0 GB VRAM + 1.7 GB RAM". */
+export function formatMemory(size: number | null | undefined, sizeVram: number | null | undefined): string | undefined {
+    if (typeof size !== "number" || size <= 0) {
+        return typeof sizeVram === "number" && sizeVram > 0 ? `${formatBytes(sizeVram)} VRAM` : undefined;
+    }
+    const vram = Math.min(Math.max(sizeVram ?? 0, 0), size);
+    if (vram >= size) {
+        return `${formatBytes(size)} VRAM`;
+    }
+    if (vram === 0) {
+        return `${formatBytes(size)} RAM`;
+    }
+    return `${formatBytes(vram)} VRAM + ${formatBytes(size - vram)} RAM`;
+}
+
+/** Hours and minutes: Ollama keeps a model 5 minutes by default. */
+export const UNLOAD_TIME: Intl.DateTimeFormatOptions = { hour: "numeric", minute: "2-digit" };
+
+/** "unloads at 19:35" (a time today), "unloads 26/11/2026, 09:00", "stays loaded" (keep_alive < 0). */
+export function formatUnload(expiresAt: string | null | undefined, now: Date = new Date()): string | undefined {
+    if (!expiresAt) {
+        return undefined;
+    }
+    const date = new Date(expiresAt);
+    if (isNaN(date.getTime())) {
+        return undefined;
+    }
+    if (date.getUTCFullYear() >= 2200) {
+        return "stays loaded";
+    }
+    const sameDay = date.toDateString() === now.toDateString();
+    return sameDay
+        ? `unloads at ${date.toLocaleTimeString(undefined, UNLOAD_TIME)}`
+        : `unloads ${date.toLocaleString(undefined, { dateStyle: "short", timeStyle: "short" })}`;
+}
+
+/** "llama3:8b: 4.7 GB VRAM, context 4096, unloads at 19:35". */
+export function loadedModelLine(model: LoadedModel, now: Date = new Date()): string {
+    const parts = [formatMemory(model.size, model.sizeVram)];
+    if (typeof model.contextLength === "number" && model.contextLength > 0) {
+        parts.push(`context ${model.contextLength}`);
+    }
+    parts.push(formatUnload(model.expiresAt, now));
+    const details = parts.filter((p): p is string => !!p);
+    return details.length ? `${model.name}: ${details.join(", ")}` : model.name;
 }
 
 /** One-sentence summary shown when the status bar item is clicked. */
@@ -173,6 +272,49 @@ export function pickPrimary(
         return statuses.get(latestBaseUrl);
     }
     return [...statuses.values()].pop();
+}
+
+/** Whether two document URIs name the same document (percent-encoding and drive-letter case aside). */
+export function sameUri(a: string, b: string): boolean {
+    if (a === b) {
+        return true;
+    }
+    const norm = (u: string) => {
+        let v = u;
+        try {
+            v = decodeURIComponent(u);
+        } catch {
+            // keep as is
+        }
+        return v.replace(/^file:\/\/\/([A-Za-z]):/, (_m, d: string) => `file:///${d.toLowerCase()}:`);
+    };
+    return norm(a) === norm(b);
+}
+
+/**
+ * The status shown for the document in focus (`uri`): the server whose payload lists the document
+ * in `uris`, else the default server (`default: true`), else, for servers that send neither, the
+ * configured server or the latest report (pickPrimary).
+ */
+export function pickStatusFor(
+    statuses: ReadonlyMap<string, OllamaStatus>,
+    uri: string | undefined,
+    configuredBaseUrl: string | null | undefined,
+    latestBaseUrl: string | undefined,
+): OllamaStatus | undefined {
+    if (uri) {
+        for (const status of statuses.values()) {
+            if (status.uris?.some((u) => sameUri(u, uri))) {
+                return status;
+            }
+        }
+    }
+    for (const status of statuses.values()) {
+        if (status.isDefault) {
+            return status;
+        }
+    }
+    return pickPrimary(statuses, configuredBaseUrl, latestBaseUrl);
 }
 
 /** Last line of a "Try model" run: "42 tokens, 37.5 tok/s, 1.2 s". */

@@ -50,3 +50,37 @@ export function canImport(argv: string[], timeoutMs = 15000): Promise<boolean> {
         }
     });
 }
+
+/**
+ * Runs `argv... -I <launcher> --probe` (bundled/tool/lsp_server.py), which prints one JSON line:
+ * `{"ok", "version", "error"?}`. An interpreter too old to have `-I` (Python 2) exits with a usage
+ * error and prints no JSON: reported as not usable.
+ */
+export function probeBundle(argv: string[], launcher: string, timeoutMs = 20000): Promise<{ ok: boolean; version?: string; error?: string }> {
+    return new Promise((resolve) => {
+        try {
+            execFile(argv[0], [...argv.slice(1), "-I", launcher, "--probe"], { timeout: timeoutMs, windowsHide: true }, (error, stdout, stderr) => {
+                const line = String(stdout ?? "")
+                    .split(/\r?\n/)
+                    .find((l) => l.trim().startsWith("{"));
+                if (line) {
+                    try {
+                        const report = JSON.parse(line) as { ok?: unknown; version?: unknown; error?: unknown };
+                        resolve({
+                            ok: report.ok === true && !error,
+                            version: typeof report.version === "string" ? report.version : undefined,
+                            error: typeof report.error === "string" ? report.error : undefined,
+                        });
+                        return;
+                    } catch {
+                        // fall through
+                    }
+                }
+                const detail = String(stderr ?? "").trim().split(/\r?\n/).pop() || (error ? error.message.split("\n")[0] : "no answer");
+                resolve({ ok: false, error: `cannot run the bundled server: ${detail}` });
+            });
+        } catch (error) {
+            resolve({ ok: false, error: error instanceof Error ? error.message : String(error) });
+        }
+    });
+}

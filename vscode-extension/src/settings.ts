@@ -63,3 +63,28 @@ export function buildServerSettings(config: ConfigReader): ServerSettings {
 
 /** Settings whose change needs a restart of the server process rather than didChangeConfiguration. */
 export const RESTART_SETTINGS = ["namel3ss.server.path", "namel3ss.server.pythonPath", "namel3ss.server.logLevel"];
+
+/**
+ * The guards: what runs on the machine and which hosts a document may send the server to. They are
+ * the user's alone (`machine` scope: user or remote settings, never a workspace's .vscode/settings.json),
+ * and restricted in untrusted workspaces (package.json `capabilities.untrustedWorkspaces`).
+ */
+export const GUARD_SETTINGS = [
+    "namel3ss.server.path",
+    "namel3ss.server.pythonPath",
+    "namel3ss.ollama.allowedHosts",
+    "namel3ss.ollama.allowServerStart",
+] as const;
+
+/**
+ * The command that opens the Settings editor on one setting, in the tab where it can be set: a
+ * guard (machine scope) in a remote window can only be set in the Remote tab; everything else in
+ * the User tab.
+ */
+export function openSettingCommand(settingId: string, remoteName: string | undefined): { command: string; args: [{ query: string }] } {
+    const machine = (GUARD_SETTINGS as readonly string[]).includes(settingId);
+    return {
+        command: machine && remoteName ? "workbench.action.openRemoteSettings" : "workbench.action.openGlobalSettings",
+        args: [{ query: settingId }],
+    };
+}

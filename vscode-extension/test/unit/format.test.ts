@@ -2,6 +2,11 @@ import * as assert from "node:assert/strict";
 import {
     OllamaStatus,
     formatBytes,
+    formatMemory,
+    UNLOAD_TIME,
+    formatUnload,
+    loadedModelLine,
+    normalizeLoadedModels,
     formatTryMetrics,
     normalizeBaseUrl,
     pickPrimary,
@@ -125,5 +130,54 @@ describe("try model metrics", () => {
         assert.equal(formatBytes(4661224676), "4.7 GB");
         assert.equal(formatBytes(512), "512 B");
         assert.equal(formatBytes(undefined), undefined);
+    });
+});
+
+describe("loaded models (namel3ss/ollamaStatus loadedModels)", () => {
+    const now = new Date(2026, 10, 25, 19, 30, 0);
+    const at = (h: number, m: number) => new Date(2026, 10, 25, h, m, 0).toISOString();
+    it("says where the memory is: VRAM, RAM or both", () => {
+        assert.equal(formatMemory(5_100_000_000, 5_100_000_000), "5.1 GB VRAM");
+        assert.equal(formatMemory(5_100_000_000, 0), "5.1 GB RAM");
+        assert.equal(formatMemory(5_100_000_000, null), "5.1 GB RAM");
+        assert.equal(formatMemory(5_000_000_000, 3_000_000_000), "3.0 GB VRAM + 2.0 GB RAM");
+        assert.equal(formatMemory(null, null), undefined);
+    });
+    it("says when it unloads, or that it stays", () => {
+        assert.equal(formatUnload(at(19, 35), now), `unloads at ${new Date(at(19, 35)).toLocaleTimeString(undefined, UNLOAD_TIME)}`);
+        assert.match(formatUnload(new Date(2026, 10, 27, 9, 0).toISOString(), now) ?? "", /^unloads \S/);
+        assert.equal(formatUnload("2262-04-11T23:47:16.854775807Z", now), "stays loaded");
+        assert.equal(formatUnload("not a date", now), undefined);
+        assert.equal(formatUnload(null, now), undefined);
+    });
+    it("one line per model: name, memory, context, unload time", () => {
+        const line = loadedModelLine({ name: "llama3:8b", size: 5_100_000_000, sizeVram: 5_100_000_000, contextLength: 4096, expiresAt: at(19, 35) }, now);
+        assert.equal(line, `llama3:8b: 5.1 GB VRAM, context 4096, unloads at ${new Date(at(19, 35)).toLocaleTimeString(undefined, UNLOAD_TIME)}`);
+        assert.equal(loadedModelLine({ name: "phi3:mini" }, now), "phi3:mini");
+    });
+    it("reads camelCase and snake_case entries, skips nameless ones, keeps absent apart from unknown", () => {
+        assert.deepEqual(
+            normalizeLoadedModels([
+                { name: "a:1b", size: 10, sizeVram: 5, contextLength: 2048, expiresAt: "2026-11-25T19:35:00Z" },
+                { model: "b:2b", size: 20, size_vram: 0, context_length: 8192, expires_at: "2026-11-25T19:40:00Z", gpu_percent: 0 },
+                { size: 3 },
+                "junk",
+            ]),
+            [
+                { name: "a:1b", size: 10, sizeVram: 5, contextLength: 2048, expiresAt: "2026-11-25T19:35:00Z" },
+                { name: "b:2b", size: 20, sizeVram: 0, contextLength: 8192, expiresAt: "2026-11-25T19:40:00Z" },
+            ],
+        );
+        assert.equal(normalizeLoadedModels(undefined), undefined);
+        assert.equal(normalizeLoadedModels(null), null);
+        assert.deepEqual(normalizeLoadedModels([]), []);
+    });
+    it("the tooltip lists them when the server is reachable; says none; says nothing when unknown", () => {
+        const tip = statusTooltip({ ...up, loadedModels: [{ name: "llama3:8b", size: 5_100_000_000, sizeVram: 5_100_000_000, contextLength: 4096, expiresAt: null }] });
+        assert.match(tip, /Loaded in memory:\n {2}llama3:8b: 5\.1 GB VRAM, context 4096\n/);
+        assert.match(statusTooltip({ ...up, loadedModels: [] }), /Loaded in memory: none/);
+        assert.doesNotMatch(statusTooltip({ ...up, loadedModels: null }), /Loaded/);
+        assert.doesNotMatch(statusTooltip(up), /Loaded/);
+        assert.doesNotMatch(statusTooltip({ ...down, loadedModels: [] }), /Loaded/);
     });
 });

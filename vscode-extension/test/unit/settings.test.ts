@@ -1,11 +1,11 @@
 import * as assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULT_SETTINGS, buildServerSettings } from "../../src/settings";
+import { DEFAULT_SETTINGS, GUARD_SETTINGS, buildServerSettings, openSettingCommand } from "../../src/settings";
 import { mock, vscodeMock } from "./vscode-mock";
 
 const pkg = JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8"));
-const props: Record<string, { default: unknown; enum?: string[] }> = pkg.contributes.configuration.properties;
+const props: Record<string, { default: unknown; enum?: string[]; type: unknown; scope?: string }> = pkg.contributes.configuration.properties;
 
 describe("settings -> initializationOptions", () => {
     beforeEach(() => mock.reset());
@@ -72,7 +72,9 @@ describe("settings -> initializationOptions", () => {
             for (const [key, value] of Object.entries(values)) {
                 const id = `namel3ss.${group}.${key}`;
                 assert.ok(props[id], `${id} is contributed`);
-                assert.deepEqual(props[id].default, value, `${id} default`);
+                // A string setting that is "not set" has the default "" (a text box in the Settings
+                // UI; null would only offer "Edit in settings.json"), sent to the server as null.
+                assert.deepEqual(props[id].default === "" && value === null ? null : props[id].default, value, `${id} default`);
             }
         }
         assert.deepEqual(props["namel3ss.diagnostics.missingModel"].enum, ["error", "warning", "information", "hint", "off"]);
@@ -100,5 +102,73 @@ describe("settings -> initializationOptions", () => {
         assert.equal(commands.filter((c: string) => c.startsWith("namel3ss.ollama.")).length, 0);
         assert.deepEqual(pkg.contributes.languages[0].extensions, [".ai"]);
         assert.equal(pkg.contributes.grammars[0].scopeName, "source.namel3ss");
+    });
+
+    it("semantic tokens map to the grammar's scopes, are on in every theme, and the formatter is the default", () => {
+        const legend = ["namespace", "class", "function", "variable", "property", "string", "number", "type", "keyword"];
+        const [entry] = pkg.contributes.semanticTokenScopes;
+        assert.equal(entry.language, "namel3ss");
+        for (const type of legend) {
+            assert.ok(entry.scopes[type]?.[0]?.endsWith(".namel3ss"), `${type} has a scope`);
+        }
+        assert.deepEqual(entry.scopes.class, ["entity.name.type.namel3ss"]);
+        const defaults = pkg.contributes.configurationDefaults["[namel3ss]"];
+        assert.equal(defaults["editor.semanticHighlighting.enabled"], true);
+        assert.equal(defaults["editor.defaultFormatter"], `${pkg.publisher}.${pkg.name}`);
+        assert.equal(defaults["editor.formatOnSave"], undefined); // the user's choice
+    });
+
+    it("every setting has a text box, checkbox or list in the Settings UI (no null type)", () => {
+        for (const [id, prop] of Object.entries(props)) {
+            assert.ok(typeof prop.type === "string", `${id} has one type (got ${JSON.stringify(prop.type)})`);
+            assert.notEqual(prop.default, null, `${id} default is not null`);
+        }
+        for (const id of ["namel3ss.server.path", "namel3ss.server.pythonPath", "namel3ss.ollama.baseUrl"]) {
+            assert.equal(props[id].type, "string", id);
+            assert.equal(props[id].default, "", id);
+        }
+    });
+
+    it("an empty string setting reaches the server as null", () => {
+        Object.assign(mock.configuration, { "namel3ss.ollama.baseUrl": "", "namel3ss.server.pythonPath": "" });
+        assert.equal(buildServerSettings(vscodeMock.workspace.getConfiguration("namel3ss")).ollama.baseUrl, null);
+    });
+});
+
+describe("the guards are the user's alone (issue 17 item 8)", () => {
+    it("allowedHosts and allowServerStart have machine scope; server.path and pythonPath machine, not machine-overridable", () => {
+        assert.equal(props["namel3ss.ollama.allowedHosts"].scope, "machine");
+        assert.equal(props["namel3ss.ollama.allowServerStart"].scope, "machine");
+        assert.equal(props["namel3ss.server.path"].scope, "machine");
+        assert.equal(props["namel3ss.server.pythonPath"].scope, "machine");
+        for (const id of GUARD_SETTINGS) {
+            assert.ok(["machine", "application"].includes(props[id].scope ?? ""), `${id}: ${props[id].scope}`);
+        }
+    });
+
+    it("declares limited support for untrusted workspaces, restricting the guards and the base URL", () => {
+        const untrusted = pkg.capabilities?.untrustedWorkspaces;
+        assert.equal(untrusted?.supported, "limited");
+        assert.ok(typeof untrusted.description === "string" && untrusted.description.length > 0);
+        for (const id of [...GUARD_SETTINGS, "namel3ss.ollama.baseUrl"]) {
+            assert.ok(untrusted.restrictedConfigurations.includes(id), `${id} is restricted`);
+            assert.ok(props[id], `${id} exists`);
+        }
+    });
+});
+
+describe("Open Settings goes to the tab where the setting can be set", () => {
+    it("a guard in a remote window: the Remote tab, filtered to the setting", () => {
+        assert.deepEqual(openSettingCommand("namel3ss.server.pythonPath", "ssh-remote+box"), {
+            command: "workbench.action.openRemoteSettings",
+            args: [{ query: "namel3ss.server.pythonPath" }],
+        });
+    });
+    it("locally, or a setting that is not machine-scoped: the User tab", () => {
+        assert.deepEqual(openSettingCommand("namel3ss.server.pythonPath", undefined), {
+            command: "workbench.action.openGlobalSettings",
+            args: [{ query: "namel3ss.server.pythonPath" }],
+        });
+        assert.equal(openSettingCommand("namel3ss.ollama.baseUrl", "ssh-remote+box").command, "workbench.action.openGlobalSettings");
     });
 });

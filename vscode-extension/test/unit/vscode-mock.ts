@@ -47,6 +47,8 @@ export class EventEmitter<T> {
 
 export const mock = {
     configuration: {} as Record<string, unknown>,
+    activeEditor: new EventEmitter<unknown>(),
+    executed: [] as { command: string; args: unknown[] }[],
     extensions: {} as Record<string, unknown>,
     statusBarItems: [] as FakeStatusBarItem[],
     messages: [] as { kind: string; message: string; items: string[] }[],
@@ -62,6 +64,16 @@ export const mock = {
         this.extensions = {};
         this.statusBarItems = [];
         this.messages = [];
+        this.activeEditor = new EventEmitter<unknown>();
+        this.executed = [];
+        vscodeMock.window.activeTextEditor = undefined;
+        vscodeMock.env.remoteName = undefined;
+    },
+    /** Focus moves to an editor of a document (or to none). */
+    focus(uri: string | undefined, languageId = "namel3ss"): void {
+        const editor = uri === undefined ? undefined : { document: { languageId, uri: { toString: () => uri, fsPath: uri.replace(/^file:\/\//, "") } } };
+        vscodeMock.window.activeTextEditor = editor;
+        this.activeEditor.fire(editor);
     },
 };
 
@@ -78,6 +90,8 @@ export const vscodeMock = {
         file: (fsPath: string) => ({ fsPath, scheme: "file", toString: () => `file://${fsPath}` }),
     },
     window: {
+        activeTextEditor: undefined as unknown,
+        onDidChangeActiveTextEditor: (listener: (e: unknown) => void) => mock.activeEditor.event(listener),
         createStatusBarItem(id: string, alignment: number, priority: number) {
             const item = new FakeStatusBarItem(id, alignment, priority);
             mock.statusBarItems.push(item);
@@ -139,10 +153,13 @@ export const vscodeMock = {
     },
     commands: {
         registerCommand: () => ({ dispose() {} }),
-        executeCommand: () => Promise.resolve(undefined),
+        executeCommand: (command: string, ...args: unknown[]) => {
+            mock.executed.push({ command, args });
+            return Promise.resolve(undefined);
+        },
     },
     languages: { getDiagnostics: () => [] },
-    env: { clipboard: { writeText: () => Promise.resolve() } },
+    env: { clipboard: { writeText: () => Promise.resolve() }, remoteName: undefined as string | undefined },
 };
 
 export function installVscodeMock(): void {
