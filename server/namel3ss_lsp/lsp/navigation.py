@@ -38,7 +38,7 @@ def register(ls: ServerContext) -> None:
     async def definition(ls: ServerContext, params: types.DefinitionParams) -> list[types.Location]:
         uri = params.text_document.uri
         index = await ls.workspace_index.current(uri)
-        return [_location(d.uri, d.selection_range) for d in navigation.definition(index, uri, _position(params.position))]
+        return [_location(d.uri, d.name_range) for d in navigation.definition(index, uri, _position(params.position))]
 
     @ls.feature(types.TEXT_DOCUMENT_REFERENCES)
     @guarded("references", default=list)
