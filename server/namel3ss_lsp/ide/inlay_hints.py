@@ -8,12 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from namel3ss_lsp.ide.display import human_size
 from namel3ss_lsp.language.analysis import Analysis
 from namel3ss_lsp.language.models import ModelDecl
 from namel3ss_lsp.language.types import Position, Range
 from namel3ss_lsp.semantics.index import WorkspaceIndex
 from namel3ss_lsp.semantics.references import MODEL_KINDS
-from namel3ss_lsp.semantics.summary import Declared, FileSummary
+from namel3ss_lsp.semantics.summary import FileSummary
 
 
 @dataclass(frozen=True)
@@ -34,31 +35,8 @@ class InlayHint:
 FactsLookup = Callable[[str, dict], "ModelFacts | None"]
 
 
-def human_size(size: int | None) -> str:
-    if not isinstance(size, int) or size < 0:
-        return ""
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return ""
-
-
 def _inside(rng: Range, window: Range | None) -> bool:
     return window is None or not (rng.end < window.start or rng.start > window.end)
-
-
-def model_target(index: WorkspaceIndex, decl: Declared, depth: int = 0) -> Declared | None:
-    """The Ollama model declaration a model declaration ends in (following `extends`), or None."""
-    if decl.provider == "ollama" and decl.model:
-        return decl
-    if decl.extends and depth < 8:
-        for parent in index.declarations_named(decl.extends, MODEL_KINDS, prefer=decl.uri):
-            found = model_target(index, parent, depth + 1)
-            if found is not None:
-                return found
-    return None
 
 
 def inlay_hints(
@@ -91,7 +69,7 @@ def inlay_hints(
             if ref.kinds is None or not ref.kinds <= MODEL_KINDS or not _inside(ref.full_range, window):
                 continue
             found = index.resolve(ref)
-            target = model_target(index, found[0]) if found else None
+            target = index.model_target(found[0]) if found else None
             if target is not None and target.model:
                 out.append(InlayHint(ref.full_range.end, f" → {target.model}", f"{target.kind} '{target.name}' uses {target.model}"))
     out.sort(key=lambda h: h.position)

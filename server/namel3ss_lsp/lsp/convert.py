@@ -6,6 +6,8 @@ from typing import Any
 
 from lsprotocol import types
 
+from namel3ss_lsp.ide.display import human_size  # noqa: F401 - features format sizes through here
+
 
 def position(pos: Any) -> types.Position:
     return types.Position(line=max(0, int(pos.line)), character=max(0, int(pos.character)))
@@ -51,14 +53,3 @@ def overlaps(a: Any, b: Any) -> bool:
         (a.end.line, a.end.character) < (b.start.line, b.start.character)
         or (b.end.line, b.end.character) < (a.start.line, a.start.character)
     )
-
-
-def human_size(size: Any) -> str:
-    if not isinstance(size, (int, float)) or isinstance(size, bool) or size < 0:
-        return ""
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return ""

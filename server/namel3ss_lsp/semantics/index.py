@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Iterable
 
-from namel3ss_lsp.semantics.references import kind_group
+from namel3ss_lsp.semantics.references import MODEL_KINDS, kind_group
 from namel3ss_lsp.semantics.summary import Declared, FileSummary, Referenced
 
 
@@ -157,6 +157,18 @@ class WorkspaceIndex:
                     found.append(ref)
         found.sort(key=lambda r: (r.uri, r.range.start))
         return found
+
+    def model_target(self, decl: Declared, depth: int = 0) -> Declared | None:
+        """The Ollama model declaration a model declaration ends in (itself, or what it
+        `extends`, followed up to 8 levels), or None."""
+        if decl.provider == "ollama" and decl.model:
+            return decl
+        if decl.extends and depth < 8:
+            for parent in self.declarations_named(decl.extends, MODEL_KINDS, prefer=decl.uri):
+                found = self.model_target(parent, depth + 1)
+                if found is not None:
+                    return found
+        return None
 
     def referring_files(self, names: Iterable[str]) -> set[str]:
         """Files with a reference to any of `names` (whose diagnostics may change with them)."""
