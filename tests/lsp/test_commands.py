@@ -253,3 +253,48 @@ async def test_pull_cancelled_with_cancel_request(shared_vscode, standins):
     await wait_until(lambda: server.stats().get("aborted_streams", 0) >= 1, 10, what="download stopped")
     models = await client.command(LIST, {"baseUrl": server.url})
     assert "phi3:mini" not in [m["name"] for m in models]
+
+
+UPDATE = "namel3ss.ollama.updateModel"
+
+
+async def test_update_model_unchanged_then_changed(shared_vscode, standins):
+    server = standins(models=["llama3:8b", "mistral:latest"], pullable=[], pull_lines_per_second=200)
+    client = shared_vscode
+    listed = {m["name"]: m["digest"] for m in await client.command(LIST, {"baseUrl": server.url})}
+    before = listed["llama3:8b"][:12]
+    token = "update-1"
+    client.progress_reports[token] = []
+    result = await client.command(UPDATE, {"model": "llama3:8b", "baseUrl": server.url}, token=token)
+    assert result == {"model": "llama3:8b", "changed": False, "oldDigest": before, "newDigest": before,
+                      "status": "success"}
+    reports = client.progress_reports[token]
+    assert reports[0].title == "Updating llama3:8b" and reports[0].cancellable is True
+    assert "already up to date" in reports[-1].message
+    # the registry publishes a new version: pulled again, changed, with both short digests
+    server.configure(registry_digests={"llama3:8b": True})
+    token = "update-2"
+    client.progress_reports[token] = []
+    client.messages.clear()
+    result = await client.command(UPDATE, {"model": "llama3:8b", "baseUrl": server.url}, token=token)
+    after = {m["name"]: m["digest"] for m in await client.command(LIST, {"baseUrl": server.url})}["llama3:8b"]
+    assert result == {"model": "llama3:8b", "changed": True, "oldDigest": before, "newDigest": after[:12],
+                      "status": "success"}
+    assert len(result["newDigest"]) == 12 and result["newDigest"] != before
+    reports = client.progress_reports[token]
+    percents = [r.percentage for r in reports if type(r).__name__ == "WorkDoneProgressReport" and r.percentage]
+    assert percents and percents == sorted(percents)
+    assert f"updated: {before} -> {after[:12]}" in reports[-1].message
+    await wait_until(lambda: any("updated" in m.message for m in client.messages), 5, what="showMessage")
+    # once more: nothing new
+    result = await client.command(UPDATE, {"model": "llama3:8b", "baseUrl": server.url})
+    assert result["changed"] is False and result["oldDigest"] == result["newDigest"] == after[:12]
+
+
+async def test_update_of_a_model_that_is_not_installed_is_an_error(shared_neovim, standins):
+    server = standins(models=["llama3:8b"], pullable=["phi3:mini"])
+    error = await _error(shared_neovim.command(UPDATE, {"model": "phi3:mini", "baseUrl": server.url}))
+    assert error.code == -32001 and "nothing to update" in str(error)
+    assert server.stats()["/api/pull"] == 0
+    error = await _error(shared_neovim.command(UPDATE, {"model": "bad name"}))
+    assert error.code == -32602

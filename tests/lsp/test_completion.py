@@ -1,5 +1,6 @@
-"""Completion end to end: live model ids, detail and documentation, the offline list, a slow server,
-keys (snippets only for clients that support them), providers and values."""
+"""Completion end to end: live model ids, detail and documentation (resolved), the offline list, a
+slow server, keys (snippets only for clients that support them), providers and values. The lean
+payload, the library, tags, sorting and huge lists: test_model_completion.py."""
 
 from __future__ import annotations
 
@@ -46,14 +47,20 @@ async def test_model_ids_from_the_stand_in(shared_vscode, shared_neovim, profile
     uri = f"file:///complete-{profile}.ai"
     client.open(uri, HALF)
     result = await _complete(client, uri, types.Position(line=2, character=11), " ")
-    labels = [i.label for i in result.items]
-    assert {"llama3:8b", "mistral:latest"} <= set(labels)  # the installed models of the stand-in
-    assert not any("not installed" in (i.detail or "") for i in result.items)
+    installed = [i for i in result.items if not (i.detail or "").startswith("not installed")]
+    assert {"llama3:8b", "mistral:latest"} <= {i.label for i in installed}  # the stand-in's models
+    assert list(result.items[: len(installed)]) == installed  # first, then the library's
     item = next(i for i in result.items if i.label == "llama3:8b")
-    assert "8.0B" in item.detail and "Q4_0" in item.detail and "GB" in item.detail
-    doc = item.documentation.value
-    assert "family: llama" in doc and "modified:" in doc
-    assert item.text_edit.new_text == "llama3:8b"
+    if profile == VSCODE:  # it resolves `detail`: the list carries the size, resolve the rest
+        assert item.detail == "4.7 GB"
+    else:  # Neovim 0.7 resolves nothing
+        assert "8.0B" in item.detail and "Q4_0" in item.detail and "GB" in item.detail
+    assert item.documentation is None  # it comes with completionItem/resolve
+    assert item.text_edit.new_text == "llama3:8b"  # these clients take no itemDefaults
+    resolved = await client.completion_item_resolve_async(item)
+    assert resolved.detail == "8.0B, Q4_0, 4.7 GB"
+    doc = resolved.documentation.value
+    assert "family: llama" in doc and "modified:" in doc and "installed" in doc
 
 
 async def test_typing_tag_after_colon_offers_tags(shared_vscode):
@@ -80,7 +87,8 @@ async def test_documentation_includes_context_length_once_known(shared_vscode):
     assert hover is not None  # fetched /api/show
     result = await _complete(client, uri, types.Position(line=9, character=11), " ")
     item = next(i for i in result.items if i.label == "llama3:8b")
-    assert "context length: 8192" in item.documentation.value
+    resolved = await client.completion_item_resolve_async(item)
+    assert "context length: 8192" in resolved.documentation.value
 
 
 def _dead_url() -> str:
@@ -110,15 +118,15 @@ async def test_slow_server_still_answers_from_the_offline_list(lsp, standins):
     client = await lsp(VSCODE, init=fast_settings(slow.url, requestTimeout=10, healthCheckInterval=30))
     uri = "file:///slow.ai"
     client.open(uri, HALF)
-    started = time.monotonic()
     result = await _complete(client, uri, types.Position(line=2, character=11), " ")
-    elapsed = time.monotonic() - started
-    assert elapsed < 2.0  # generous sanity bound; the server itself waits at most 40 ms
+    # It did not wait for the 3 s /api/tags: the answer is the offline list (no time is asserted:
+    # completion latency is measured by the benchmarks, figure 4 `slow-ollama`).
     assert result.is_incomplete is True
     assert all("not installed" in (i.detail or "") for i in result.items)
     # once the list arrives (in the background), completion answers from the cache
     result = await _complete_until(client, uri, types.Position(line=2, character=11), lambda r: not r.is_incomplete)
-    assert [i.label for i in result.items] == ["llama3:8b"]
+    assert result.items[0].label == "llama3:8b"
+    assert all((i.detail or "").startswith("not installed: pull") for i in result.items[1:])
 
 
 async def test_slow_server_answers_from_cache_after_first_list(lsp, standins):
@@ -127,11 +135,15 @@ async def test_slow_server_answers_from_cache_after_first_list(lsp, standins):
     uri = "file:///cache.ai"
     client.open(uri, HALF)
     await wait_until(lambda: client.statuses, 10, what="first status")
-    server.configure(latency={"/api/tags": 3})
-    started = time.monotonic()
-    result = await _complete(client, uri, types.Position(line=2, character=11), " ")
-    assert time.monotonic() - started < 2.0
-    assert {i.label for i in result.items} == {"llama3:8b", "mistral:latest"}
+    # The refresh this completion starts never gets an answer: had completion waited for it, it
+    # could only answer once the server's 10 s request timeout gave up on the refresh. (A liveness
+    # bound, not a speed one: latency is measured by the benchmarks.)
+    server.configure(hang=["/api/tags"])
+    try:
+        result = await asyncio.wait_for(_complete(client, uri, types.Position(line=2, character=11), " "), 8)
+    finally:
+        server.configure(hang=False)
+    assert {i.label for i in result.items[:2]} == {"llama3:8b", "mistral:latest"}
 
 
 async def test_keys_with_snippets_for_vscode(shared_vscode):
@@ -193,8 +205,11 @@ async def test_last_known_list_while_unreachable(lsp, standins):
     await _complete_until(client, uri, position, lambda r: not r.is_incomplete and r.items)
     server.stop()
     await wait_until(lambda: client.statuses and client.statuses[-1]["reachable"] is False, 15, what="unreachable status")
-    result = await _complete_until(client, uri, position, lambda r: any(i.label_details for i in r.items))
+    result = await _complete_until(
+        client, uri, position, lambda r: any(i.label_details and "last known" in (i.label_details.description or "") for i in r.items)
+    )
     # The installed models are still offered, marked as last known, not as "not installed".
-    assert {i.label for i in result.items} == {"llama3:8b", "mistral:latest"}
-    assert all(i.label_details.description == "last known · Ollama unreachable" for i in result.items)
+    known = [i for i in result.items if i.label_details and i.label_details.description == "last known · Ollama unreachable"]
+    assert {i.label for i in known} == {"llama3:8b", "mistral:latest"}
+    assert list(result.items[:2]) == known
     assert result.is_incomplete is True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lsprotocol import types
 
-from .harness import NEOVIM, VSCODE, find_position, model_block, wait_until
+from .harness import NEOVIM, VSCODE, fast_settings, find_position, model_block, wait_until
 
 PULL = "namel3ss.ollama.pullModel"
 REMOVE = "namel3ss.ollama.removeModel"
@@ -173,3 +173,47 @@ async def test_hover_on_provider(shared_neovim):
     client.open(uri, text)
     hover = await _hover(client, uri, find_position(text, "ollama", 2))
     assert "ollama" in hover.contents.value and "locally" in hover.contents.value
+
+
+async def test_hover_shows_whether_the_model_is_loaded(lsp, standins):
+    loaded = [{"name": "llama3:8b", "size": 6_000_000_000, "size_vram": 3_000_000_000, "context_length": 8192,
+               "keep_alive": 600}]
+    server = standins(models=["llama3:8b", "mistral:latest"], loaded=loaded)
+    client = await lsp(VSCODE, init=fast_settings(server.url))
+    uri = "file:///hover-loaded.ai"
+    text = model_block("llama3:8b") + model_block("mistral:latest", "other")
+    client.open(uri, text)
+    await wait_until(lambda: any(s.get("loadedModels") for s in client.statuses), 10, what="loaded models known")
+    value = (await _hover(client, uri, find_position(text, "llama3:8b", 2))).contents.value
+    assert "- loaded: 6.0 GB in memory (50% GPU, 3.0 GB VRAM), context 8192 tokens, unloads in 10 min" in value
+    value = (await _hover(client, uri, find_position(text, "mistral:latest", 2))).contents.value
+    assert "- loaded: no" in value
+
+
+async def test_hover_on_a_missing_library_model_says_what_a_pull_brings(shared_neovim, shared_standin):
+    client = shared_neovim
+    uri = "file:///hover-library.ai"
+    text = model_block("qwen3:14b")
+    client.open(uri, text)
+    await client.wait_codes(uri, lambda c: "ollama-model-missing" in c)
+    value = (await _hover(client, uri, find_position(text, "qwen3", 2))).contents.value
+    assert "Not installed" in value and "not installed: pull 9.3 GB (tools, thinking)" in value
+    assert "ollama pull qwen3:14b" in value
+
+
+async def test_code_action_update_on_installed_model(shared_vscode, shared_standin):
+    client = shared_vscode
+    uri = "file:///update-action.ai"
+    text = model_block("mistral:latest")
+    client.open(uri, text)
+    await wait_until(lambda: client.statuses, 10, what="status")
+    await client.wait_diagnostics(uri)
+    pos = find_position(text, "mistral", 2)
+    actions = await _actions(client, uri, types.Range(start=pos, end=pos))
+    update = [a for a in actions if a["title"] == "Update 'mistral:latest'"]
+    assert len(update) == 1
+    assert update[0]["command"] == {
+        "title": "Update 'mistral:latest'",
+        "command": "namel3ss.ollama.updateModel",
+        "arguments": [{"model": "mistral:latest", "baseUrl": shared_standin.url}],
+    }

@@ -20,6 +20,7 @@ COMMANDS = {
     "namel3ss.ollama.refresh",
     "namel3ss.ollama.startServer",
     "namel3ss.ollama.tryModel",
+    "namel3ss.ollama.updateModel",
 }
 
 

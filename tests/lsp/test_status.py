@@ -5,6 +5,7 @@ document at its own stand-in, which puts that server "in use" and so under healt
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from lsprotocol import types
@@ -103,3 +104,43 @@ async def test_status_names_the_documents_it_describes(lsp, standins):
     await wait_until(lambda: latest(one.url)["uris"] == [a, b], 10, what="b joins the default server")
     _close(client, a)
     await wait_until(lambda: latest(one.url)["uris"] == [b], 10, what="a closed")
+
+
+async def test_status_lists_the_loaded_models(shared_neovim, standins):
+    server = standins(models=["llama3:8b", "mistral:latest"])
+    client = shared_neovim
+    uri = "file:///status-loaded.ai"
+    client.open(uri, model_block("llama3:8b", config={"base_url": server.url}))
+    try:
+        await wait_until(lambda: _of(client, server.url) and _of(client, server.url)[-1]["loadedModels"] == [], 10,
+                         what="nothing loaded")
+        server.configure(loaded=[{"name": "llama3:8b", "size": 5_000_000_000, "size_vram": 4_000_000_000,
+                                  "context_length": 4096, "keep_alive": 300}])
+        await wait_until(lambda: _of(client, server.url)[-1]["loadedModels"], 10, what="a loaded model")
+        (loaded,) = _of(client, server.url)[-1]["loadedModels"]
+        assert set(loaded) == {"name", "size", "sizeVram", "contextLength", "expiresAt"}
+        assert (loaded["name"], loaded["size"], loaded["sizeVram"], loaded["contextLength"]) == (
+            "llama3:8b", 5_000_000_000, 4_000_000_000, 4096)
+        assert datetime.fromisoformat(loaded["expiresAt"]) > datetime.now(timezone.utc)
+        server.configure(loaded=[])
+        await wait_until(lambda: _of(client, server.url)[-1]["loadedModels"] == [], 10, what="unloaded")
+    finally:
+        _close(client, uri)
+
+
+async def test_loaded_models_are_read_with_health_checks_only(lsp, standins):
+    server = standins(models=["llama3:8b"], loaded=["llama3:8b"])
+    client = await lsp(init={"ollama": {"baseUrl": server.url, "healthCheckInterval": 300, "requestTimeout": 2}})
+    uri = "file:///ps-polling.ai"
+    text = model_block("llama3:8b")
+    client.open(uri, text)
+    await wait_until(lambda: client.statuses and client.statuses[-1]["loadedModels"], 10, what="first status")
+    position = types.Position(line=2, character=13)
+    for _ in range(10):  # hovers and completions read what the last health check saw
+        await client.text_document_hover_async(types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri),
+                                                                 position=position))
+        await client.text_document_completion_async(types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=position))
+    stats = server.stats()
+    # each health check is one /api/version and one /api/ps; the twenty requests added none
+    assert stats["/api/ps"] == stats["/api/version"] <= 3, stats

@@ -1,5 +1,6 @@
 """Code actions: quickfix `Pull model 'X'`, quickfix `Replace with 'Y'` for close installed names, and
-`Remove model 'X' from Ollama` on an installed model id (the command asks for confirmation).
+on an installed model id `Update 'X'` (pulls it again, says whether it changed) and
+`Remove model 'X' from Ollama` (the command asks for confirmation).
 
 Actions are computed from the server's own state, so they do not depend on the client echoing
 diagnostics (with their `data`) back; a diagnostic the client names in `context.diagnostics`, or
@@ -15,7 +16,7 @@ from lsprotocol import types
 from namel3ss_lsp.ide.reference_checks import reference_diagnostics
 
 from . import convert
-from .commands.base import PULL, REMOVE
+from .commands.base import PULL, REMOVE, UPDATE
 from .diagnostics import decl_options, ollama_declarations, ollama_diagnostics
 from .guard import guarded
 
@@ -94,6 +95,14 @@ def actions_for(ls: ServerContext, uri: str, analysis: Any, params: types.CodeAc
             base, installed = state.base_url, state.installed
             if installed is None:  # unknown, missing, or on a server that is not allowed
                 continue
+            update = f"Update '{installed}'"
+            out.append(
+                types.CodeAction(
+                    title=update,
+                    kind=types.CodeActionKind.Empty,
+                    command=types.Command(title=update, command=UPDATE, arguments=[{"model": installed, "baseUrl": base}]),
+                )
+            )
             title = f"Remove model '{installed}' from Ollama"
             out.append(
                 types.CodeAction(

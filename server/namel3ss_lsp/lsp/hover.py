@@ -1,4 +1,6 @@
-"""Hover: `/api/show` facts on a model id (cached; at most a short wait), schema docs on a key."""
+"""Hover: `/api/show` facts on a model id (cached; at most a short wait), whether it is loaded and
+how (`/api/ps`, as read by the last health check: memory, VRAM, context in use, when it unloads),
+the Ollama library's facts for a model that is not installed; schema docs on a key."""
 
 from __future__ import annotations
 
@@ -13,9 +15,12 @@ from namel3ss_lsp.language import node_at
 from namel3ss_lsp.language.types import Position
 from namel3ss_lsp.semantics import Referenced
 
+from namel3ss_lsp.ollama.library import library_tag
+
 from . import convert
 from .diagnostics import decl_options
 from .guard import guarded
+from .model_facts import installed_facts, library_detail, library_lines, running_lines
 
 from .context import ServerContext
 
@@ -34,28 +39,23 @@ def _markup(ls: ServerContext, text: str) -> types.MarkupContent:
     return types.MarkupContent(kind=types.MarkupKind.Markdown, value=text)
 
 
-def model_hover_text(model: str, base: str, installed: str | None, entry: dict | None, info: dict | None, note: str = "") -> str:
+def model_hover_text(model: str, base: str, installed: str | None, entry: dict | None, info: dict | None,
+                     note: str = "", running: dict | None = None, running_known: bool = False) -> str:
     lines = [f"**{model}** on {base}"]
     if installed is None:
         lines.append("")
         lines.append(note or "Not installed on this server.")
+        found = library_tag(model)
+        if found is not None:
+            library_model, tag = found
+            lines += ["", f"**{library_model.name}:{tag}** · {library_detail(library_model, tag)}", ""]
+            lines += library_lines(library_model, tag)
         return "\n".join(lines)
-    info = info or {}
-    details = (entry or {}).get("details") or {}
-    facts = [
-        ("family", info.get("family") or details.get("family")),
-        ("parameters", info.get("parameter_size") or details.get("parameter_size")),
-        ("quantization", info.get("quantization_level") or details.get("quantization_level")),
-        ("context length", info.get("context_length")),
-        ("capabilities", ", ".join(info.get("capabilities") or []) or None),
-        ("size", convert.human_size((entry or {}).get("size") or info.get("size")) or None),
-        ("license", info.get("license")),
-        ("modified", (entry or {}).get("modified_at")),
-    ]
     lines.append("")
-    for label, value in facts:
+    for label, value in installed_facts(entry, info):
         if value not in (None, ""):
             lines.append(f"- {label}: {value}")
+    lines += running_lines(running, running_known)
     if note:
         lines.append("")
         lines.append(note)
@@ -81,7 +81,8 @@ async def model_facts(ls: ServerContext, model: str, options: dict) -> str:
         return model_hover_text(model, base, None, None, None, note)
     info = await hub.model_info(base, installed, timeout=min(HOVER_NETWORK_WAIT, ls.settings.request_timeout))
     note = "" if info else "Details from /api/show are not available yet."
-    return model_hover_text(model, base, installed, hub.model_entry(base, model), info, note)
+    running, known = hub.running_entry(base, installed), hub.running(base) is not None
+    return model_hover_text(model, base, installed, hub.model_entry(base, model), info, note, running, known)
 
 
 async def reference_hover(ls: ServerContext, index: Any, ref: Any) -> str:
@@ -95,22 +96,10 @@ async def reference_hover(ls: ServerContext, index: Any, ref: Any) -> str:
     text = f"**{decl.kind}** `{decl.name}` · {where}\n\n```namel3ss\n{decl.preview}\n```"
     if len(found) > 1:
         text += f"\n\n{len(found) - 1} more declaration(s) with this name."
-    target = model_target(index, decl)
+    target = index.model_target(decl)
     if target is not None:
         text += "\n\n" + await model_facts(ls, target.model, _plain(target.model_options))
     return text
-
-
-def model_target(index: Any, decl: Any, depth: int = 0) -> Any:
-    """The Ollama model declaration a model declaration ends in (following `extends`), or None."""
-    if decl.provider == "ollama" and decl.model:
-        return decl
-    if decl.extends and depth < 8:
-        for parent in index.declarations_named(decl.extends, frozenset({"llm", "ai model"}), prefer=decl.uri):
-            found = model_target(index, parent, depth + 1)
-            if found is not None:
-                return found
-    return None
 
 
 def _plain(options: Any) -> dict:

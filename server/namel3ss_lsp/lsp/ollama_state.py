@@ -4,6 +4,11 @@ the host allowlist, and background refreshes of model lists and `/api/show` fact
 Nothing here makes a request on behalf of a feature that must answer quickly: features peek at what
 is known and call `ensure_models` / `info_peek`, which start a background refresh; when the result
 changes what we know, listeners (diagnostics, code lenses) are told.
+
+Each model list is indexed once (`model_index`: lookup by name, newest-first order, search): on the
+event loop for lists up to INLINE_INDEX_LIMIT models, in a worker thread above, so a server with
+200,000 models does not stop the loop while its names are read. The models loaded in memory
+(`/api/ps`) are read with each health check (`refresh_running`), never on a feature's request.
 """
 
 from __future__ import annotations
@@ -18,11 +23,13 @@ from namel3ss_lsp import model_names
 from namel3ss_lsp.ollama import OllamaEditorTools, OllamaError, host_allowed, resolve_base_url
 
 from .guard import TaskGroup
+from .model_index import ModelIndex, build_index, name_key
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
 
 Listener = Callable[[str, str], None]  # (base_url, what changed: "models" | "info")
+INLINE_INDEX_LIMIT = 5000  # longer model lists are indexed in a worker thread
 
 
 def _key(base_url: str, model: str) -> tuple[str, str]:
@@ -64,6 +71,9 @@ class OllamaHub:
         self.info_version = 0  # bumped when /api/show facts arrive: cached completion items go stale
         self._info_failed: dict[tuple[str, str], float] = {}
         self._info_tasks: dict[tuple[str, str], asyncio.Task] = {}
+        self._indexes: dict[str, ModelIndex] = {}  # base URL -> index of its latest model list
+        self._index_tasks: dict[str, tuple[list, asyncio.Task]] = {}
+        self._running: dict[str, list[dict] | None] = {}  # base URL -> /api/ps at the last health check
 
     def _make_tools(self, settings: Settings) -> OllamaEditorTools:
         tools = OllamaEditorTools(
@@ -95,7 +105,8 @@ class OllamaHub:
             self._tasks.spawn(previous.aclose(), "close-old-ollama-tools")
 
     async def aclose(self) -> None:
-        for task in list(self._refreshing.values()) + list(self._info_tasks.values()):
+        indexing = [task for _, task in self._index_tasks.values()]
+        for task in list(self._refreshing.values()) + list(self._info_tasks.values()) + indexing:
             task.cancel()
         await self.tools.aclose()
 
@@ -211,7 +222,10 @@ class OllamaHub:
         if error is not None:
             signature: Any = ("error", getattr(error, "kind", None), str(error))
         elif models is not None:
-            signature = tuple(sorted(str(m.get("name")) for m in models))
+            index = self.model_index(base_url)
+            if index is None or index.models is not models:
+                return  # a big list being indexed in a thread: told when it is done
+            signature = index.signature
         else:
             signature = None
         if self._signatures.get(base_url) != signature:
@@ -233,12 +247,57 @@ class OllamaHub:
         self._signatures.pop(base_url, None)
         self.note(base_url)
 
-    def installed_name(self, base_url: str, model: str) -> str | None:
-        models = self.models(base_url) or []
-        try:
-            return model_names.find_installed(model, [str(m.get("name", "")) for m in models])
-        except Exception:
+    # --- the index of each model list --------------------------------------------------------------
+    def model_index(self, base_url: str) -> ModelIndex | None:
+        """The index of the server's latest model list. No I/O. A list of up to INLINE_INDEX_LIMIT
+        models is indexed now; a longer one in a worker thread (meanwhile the previous list's
+        index is returned, or None the first time), and listeners are told when it is ready."""
+        models = self.models(base_url)
+        if models is None:
             return None
+        index = self._indexes.get(base_url)
+        if index is not None and index.models is models:
+            return index
+        if len(models) <= INLINE_INDEX_LIMIT:
+            index = build_index(models, index)
+            self._indexes[base_url] = index
+            return index
+        self._index_later(base_url, models, index)
+        return index
+
+    async def current_index(self, base_url: str) -> ModelIndex | None:
+        """The index of the latest list, waiting for its worker thread if it is being built (for
+        commands, which may wait; features use `model_index`)."""
+        index = self.model_index(base_url)
+        task = self.index_task(base_url)
+        if task is not None:
+            await asyncio.wait([task])
+            index = self.model_index(base_url)
+        return index
+
+    def index_task(self, base_url: str) -> asyncio.Task | None:
+        """The worker-thread indexing of the latest list, while it runs."""
+        running = self._index_tasks.get(base_url)
+        return running[1] if running is not None and not running[1].done() else None
+
+    def _index_later(self, base_url: str, models: list, previous: ModelIndex | None) -> None:
+        running = self._index_tasks.get(base_url)
+        if running is not None and running[0] is models and not running[1].done():
+            return
+
+        async def index() -> None:
+            built = await asyncio.to_thread(build_index, models, previous)
+            if self.models(base_url) is models:
+                self._indexes[base_url] = built
+                self.note(base_url)
+
+        task = self._tasks.spawn(index(), f"index-models:{base_url}")
+        if task is not None:
+            self._index_tasks[base_url] = (models, task)
+
+    def installed_name(self, base_url: str, model: str) -> str | None:
+        entry = self.model_entry(base_url, model)
+        return str(entry.get("name")) if entry is not None else None
 
     def model_state(self, model: str, options: Mapping[str, Any] | None = None, *, base_url: str | None = None) -> ModelState:
         """Where `model` lives for a declaration's `options` (or an explicit base URL) and what is
@@ -249,14 +308,47 @@ class OllamaHub:
             return ModelState(model, base, False, False, None, None)
         if not self.known(base) or self.is_stale(base):
             self.ensure_models(base)
-        models = self.models(base)
-        return ModelState(model, base, True, models is not None, self.error(base), self.installed_name(base, model))
+        index = self.model_index(base)
+        installed = self.installed_name(base, model)
+        return ModelState(model, base, True, index is not None, self.error(base), installed)
 
     def model_entry(self, base_url: str, model: str) -> dict | None:
-        name = self.installed_name(base_url, model)
-        if name is None:
+        """The installed entry (/api/tags) a model id names, or None. No I/O."""
+        index = self.model_index(base_url)
+        try:
+            return index.entry(model) if index is not None else None
+        except Exception:
             return None
-        return next((m for m in self.models(base_url) or [] if m.get("name") == name), None)
+
+    # --- loaded models (/api/ps), read with the health checks ---------------------------------------
+    async def refresh_running(self, base_url: str) -> list[dict] | None:
+        """Read `/api/ps` now (called by the health check, never per keystroke); None when the
+        server cannot say (unreachable, too old for /api/ps, not allowed)."""
+        running: list[dict] | None = None
+        if self.allowed(base_url):
+            try:
+                running = [dict(m) for m in await self.tools.list_running_models(base_url)]
+            except OllamaError as exc:
+                logger.debug("running models of %s unavailable: %s", base_url, getattr(exc, "kind", exc))
+            except Exception:
+                logger.exception("running models of %s: unexpected failure", base_url)
+        self._running[base_url] = running
+        return running
+
+    def forget_running(self, base_url: str) -> None:
+        self._running.pop(base_url, None)
+
+    def running(self, base_url: str) -> list[dict] | None:
+        """The models loaded in memory at the last health check; None when not known."""
+        return self._running.get(base_url)
+
+    def running_entry(self, base_url: str, model: str) -> dict | None:
+        """The /api/ps entry of a model id when it was loaded at the last health check."""
+        key = name_key(model) if isinstance(model, str) and model else None
+        for entry in self._running.get(base_url) or []:
+            if key is not None and name_key(str(entry.get("name", ""))) == key:
+                return entry
+        return None
 
     # --- /api/show facts -------------------------------------------------------------------------
     def info_peek(self, base_url: str, model: str, *, fetch: bool = True) -> dict | None:

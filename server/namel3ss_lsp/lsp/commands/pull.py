@@ -73,17 +73,15 @@ async def _run_pull(ls: ServerContext, job: PullJob) -> dict:
     return result if isinstance(result, dict) else {"model": job.model, "status": "success"}
 
 
-async def pull_command(ls: ServerContext, args: dict) -> dict:
-    model = args["model"]
-    reason = model_names.invalid_reason(model)
-    if reason is not None:
-        raise JsonRpcInvalidParams(message=f"Cannot pull '{model}': {reason}")
-    base = resolve_command_base_url(ls, args.get("baseUrl"))
+async def run_pull(ls: ServerContext, model: str, base: str, *, title: str) -> tuple[dict, bool, WorkDone]:
+    """Pull `model` from `base` with work-done progress titled `title`, joining a pull of the same
+    model already running. Returns (Ollama's result, joined, the progress, still open: the caller
+    ends it). A failure ends the progress and raises the command's error."""
     key = (base, model_names.parse(model).key)
     pulls = ls.command_state.pulls
     job: PullJob | None = pulls.get(key)
     joined = job is not None and job.task is not None and not job.task.done()
-    wd = WorkDone(ls, f"Pulling {model}", cancellable=True)
+    wd = WorkDone(ls, title, cancellable=True)
     if joined:
         assert job is not None
         await wd.begin(message=f"joined the pull of '{model}' already running from {base}")
@@ -115,6 +113,16 @@ async def pull_command(ls: ServerContext, args: dict) -> dict:
     except Exception:
         wd.end("failed")
         raise
+    return (result if isinstance(result, dict) else {}), joined, wd
+
+
+async def pull_command(ls: ServerContext, args: dict) -> dict:
+    model = args["model"]
+    reason = model_names.invalid_reason(model)
+    if reason is not None:
+        raise JsonRpcInvalidParams(message=f"Cannot pull '{model}': {reason}")
+    base = resolve_command_base_url(ls, args.get("baseUrl"))
+    result, joined, wd = await run_pull(ls, model, base, title=f"Pulling {model}")
     wd.end(f"'{model}' pulled from {base}")
     if not joined:
         await ls.reload_models(base)
