@@ -98,11 +98,17 @@ def _url_range(decl: Any) -> Any:
     return decl.model_range
 
 
+CLOSE_NAMES_SCAN = 2000
+
+
 def close_names(model: str, installed: list[str], limit: int = 3) -> list[str]:
     """Installed names close to `model` (for 'did you mean' and `Replace with` quickfixes)."""
     lowered = {name.lower(): name for name in installed}
     wanted = model.lower()
-    matches = difflib.get_close_matches(wanted, list(lowered), n=limit, cutoff=0.6)
+    candidates = list(lowered)
+    if len(candidates) > CLOSE_NAMES_SCAN:  # 200,000 models: difflib over all would take seconds
+        candidates = [n for n in candidates if n[:3] == wanted[:3]][:CLOSE_NAMES_SCAN]
+    matches = difflib.get_close_matches(wanted, candidates, n=limit, cutoff=0.6)
     base = wanted.split(":", 1)[0]
     for name in lowered:  # same model, other tag: llama3:70b when llama3:8b is installed
         if name.split(":", 1)[0] == base and name not in matches:
@@ -297,7 +303,7 @@ def classify(
                     data=dict(data, kind=getattr(names, "kind", None) or "protocol")))
             continue
         if base not in indexes:
-            indexes[base] = _by_key(names)
+            indexes[base] = getattr(names, "by_key", None) or _by_key(names)
         installed = indexes[base].get(model_names.parse(model).key)
         if installed is None:
             auto_pull = auto_pull_setting(options)
