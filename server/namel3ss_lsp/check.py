@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Sequence
 
 from namel3ss_lsp.language import Analysis, Diagnostic, Position, Range, Severity, analyze
+from namel3ss_lsp.language.foreign import foreign_reason
 
 _SEVERITY_NAMES = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFORMATION: "info", Severity.HINT: "hint"}
 
@@ -30,16 +31,6 @@ def _network_diagnostics(analysis: Analysis, path: Path, base_url: str | None) -
     return network_diagnostics(analysis.models, base_url=base_url)
 
 
-def _binary_reason(data: bytes) -> str | None:
-    """Why a `.ai` file is not a Namel3ss source (Adobe Illustrator writes .ai files too)."""
-    head = data[:1024]
-    if head.startswith(b"%PDF") or head.startswith(b"%!PS-Adobe"):
-        return "this looks like an Adobe Illustrator/PDF/PostScript file, not a Namel3ss source"
-    if b"\0" in data:
-        return "binary file (contains NUL bytes), not a Namel3ss source"
-    return None
-
-
 def _read(path: Path) -> tuple[str | None, Diagnostic | None]:
     """The file's text, or a single diagnostic saying why it cannot be analysed."""
     origin = Range(Position(0, 0), Position(0, 0))
@@ -47,15 +38,14 @@ def _read(path: Path) -> tuple[str | None, Diagnostic | None]:
         data = path.read_bytes()
     except OSError as exc:
         return None, Diagnostic(origin, f"cannot read file: {exc.strerror or exc}", "syntax-error", Severity.ERROR)
-    reason = _binary_reason(data)
-    if reason is None:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            reason = f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}): binary or wrongly encoded file"
-        else:
-            return text, None
-    return None, Diagnostic(origin, reason, "syntax-error", Severity.ERROR)
+    reason = foreign_reason(data)  # Adobe Illustrator writes .ai files too: the detector `analyze` uses
+    if reason is not None:
+        return None, Diagnostic(origin, reason, "not-namel3ss", Severity.ERROR)
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        reason = f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}): binary or wrongly encoded file"
+        return None, Diagnostic(origin, reason, "syntax-error", Severity.ERROR)
 
 
 def collect_files(paths: Sequence[str]) -> tuple[list[Path], list[str]]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from namel3ss_lsp.language.foreign import foreign_reason
 from namel3ss_lsp.language.format import FormatOptions, Formatted, format_document
 
 
@@ -61,12 +62,8 @@ class _Outcome:
 
 
 def _decode(path: str, data: bytes) -> str | None:
-    reason = None
-    if data[:4] in (b"%PDF", b"%!PS"):
-        reason = "this looks like an Adobe Illustrator/PDF/PostScript file, not a Namel3ss source"
-    elif b"\0" in data:
-        reason = "binary file (contains NUL bytes), not a Namel3ss source"
-    else:
+    reason = foreign_reason(data)
+    if reason is None:
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as exc:

@@ -79,7 +79,7 @@ def test_binary_files_are_skipped_never_written(tmp_path, capsys):
     assert main(["format", str(tmp_path)]) == 0
     err = capsys.readouterr().err
     assert f"{paths['logo']}: skipped: this looks like an Adobe Illustrator" in err
-    assert f"{paths['nul']}: skipped: binary file" in err and f"{paths['latin']}: skipped: not valid UTF-8" in err
+    assert f"{paths['nul']}: skipped: binary content" in err and f"{paths['latin']}: skipped: not valid UTF-8" in err
     assert "1 file reformatted, 0 files left unchanged, 3 files skipped" in err
     assert paths["logo"].read_bytes() == illustrator and paths["nul"].read_bytes() == b"app x {\0}\n"
 

@@ -123,6 +123,8 @@ def _section_of(headers: list[str]) -> tuple[str | None, str | None, str | None]
 def completion_context(source: str | Analysis, position: Position) -> CompletionContext:
     """What a completion at `position` should offer. Never raises; "none" when unsure."""
     analysis = source if isinstance(source, Analysis) else analyze(source)
+    if analysis.foreign is not None:  # an Illustrator or binary file: nothing to complete
+        return CompletionContext("none", None, None, None, "", Range(position, position))
     text = analysis.text
     index = analysis.line_index
     cursor = index.offset(position)

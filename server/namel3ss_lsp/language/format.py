@@ -25,6 +25,7 @@ from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 
+from namel3ss_lsp.language.foreign import foreign_reason
 from namel3ss_lsp.language.analysis import Analysis, analyze
 from namel3ss_lsp.language.checks import check_file_structure
 from namel3ss_lsp.language.format_chunk import WS_CHARS, Unsafe, layout_chunk
@@ -133,15 +134,6 @@ class Formatted:
         return new is not None and new != self._old(i)
 
 
-def binary_reason(text: str) -> str | None:
-    """Why a text is not a Namel3ss source (Adobe Illustrator writes `.ai` files too), or None."""
-    if text.startswith(("%PDF", "%!PS")):
-        return "this looks like an Adobe Illustrator/PDF/PostScript file, not a Namel3ss source"
-    if "\0" in text:
-        return "binary file (contains NUL characters), not a Namel3ss source"
-    return None
-
-
 def format_text(text: str, options: FormatOptions | None = None) -> str:
     """The formatted text (the input itself when nothing can be formatted)."""
     return format_document(text, options).text
@@ -150,7 +142,7 @@ def format_text(text: str, options: FormatOptions | None = None) -> str:
 def format_document(text: str, options: FormatOptions | None = None, analysis: Analysis | None = None) -> Formatted:
     """Format `text`; `analysis` (of this very text) saves parsing it again. Never raises."""
     options = options or FormatOptions()
-    reason = binary_reason(text)
+    reason = foreign_reason(text)
     if reason is not None:
         return Formatted(text, text, error=reason)
     norm = _LONE_CR.sub("\n", text) if "\r" in text else text

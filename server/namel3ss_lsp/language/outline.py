@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from namel3ss_lsp.language.analysis import Analysis
+from namel3ss_lsp.language.positions import LineIndex
 from namel3ss_lsp.language.tree import Declaration
 from namel3ss_lsp.language.types import Range
 
@@ -20,6 +21,9 @@ _KINDS = {
 }
 _DEFAULT_KIND = 13  # Variable
 _COMMENT_LINE = re.compile(r"[ \t]*#")
+
+if TYPE_CHECKING:  # analysis.py reads outlines chunk by chunk for huge documents: no import cycle
+    from namel3ss_lsp.language.analysis import Analysis
 
 
 @dataclass
@@ -42,20 +46,11 @@ def _symbol(decl: Declaration) -> Symbol:
     return Symbol(name, decl.keyword, _KINDS.get(decl.keyword, _DEFAULT_KIND), decl.range, decl.selection_range, detail)
 
 
-def symbols(analysis: Analysis) -> list[Symbol]:
+def symbols(analysis: "Analysis") -> list[Symbol]:
     """Top-level declarations, with nested named declarations that have a body as children."""
-    roots: list[Symbol] = []
-    # (declaration, list to append its symbol to); iterative, so deep nesting cannot recurse.
-    todo = [(item, roots) for item in reversed(analysis.module.items) if isinstance(item, Declaration)]
-    while todo:
-        decl, target = todo.pop()
-        if not decl.keywords:
-            continue
-        sym = _symbol(decl)
-        target.append(sym)
-        if decl.body is not None:
-            nested = [d for d in decl.body.declarations if d.body is not None and d.keywords]
-            todo.extend((d, sym.children) for d in reversed(nested))
+    if analysis.foreign is not None:
+        return []
+    roots = list(analysis.outline) if analysis.outline is not None else declaration_symbols(analysis.module.items)
     index = analysis.line_index
     for start, end in analysis.module.legacy:
         header = analysis.text[start:end].split("\n", 1)[0].strip().rstrip(":")
@@ -66,15 +61,40 @@ def symbols(analysis: Analysis) -> list[Symbol]:
     return roots
 
 
-def folding_ranges(analysis: Analysis) -> list[tuple[int, int, str]]:
-    """(start_line, end_line, kind) with kind "region" (blocks) or "comment" (runs of # lines)."""
-    index = analysis.line_index
+def declaration_symbols(items: list) -> list[Symbol]:
+    """The outline of these top-level items (declarations; nested ones with a body as children)."""
+    roots: list[Symbol] = []
+    # (declaration, list to append its symbol to); iterative, so deep nesting cannot recurse.
+    todo = [(item, roots) for item in reversed(items) if isinstance(item, Declaration)]
+    while todo:
+        decl, target = todo.pop()
+        if not decl.keywords:
+            continue
+        sym = _symbol(decl)
+        target.append(sym)
+        if decl.body is not None:
+            nested = [d for d in decl.body.declarations if d.body is not None and d.keywords]
+            todo.extend((d, sym.children) for d in reversed(nested))
+    return roots
+
+
+def block_folds(maps: list, index: LineIndex) -> list[tuple[int, int, str]]:
+    """The folding ranges of these blocks (maps spanning more than one line)."""
     out: list[tuple[int, int, str]] = []
-    for node in analysis.maps:
+    for node in maps:
         start = index.line_of(node.start)
         end = index.line_of(max(node.start, node.end - 1))
         if end > start:
             out.append((start, end - 1 if end - 1 > start else end, "region"))
+    return out
+
+
+def folding_ranges(analysis: "Analysis") -> list[tuple[int, int, str]]:
+    """(start_line, end_line, kind) with kind "region" (blocks) or "comment" (runs of # lines)."""
+    if analysis.foreign is not None:
+        return []
+    index = analysis.line_index
+    out = list(analysis.folds) if analysis.folds is not None else block_folds(analysis.maps, index)
     for start, end in analysis.module.legacy:
         first, last = index.line_of(start), index.line_of(max(start, end - 1))
         if last > first:

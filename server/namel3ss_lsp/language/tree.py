@@ -42,6 +42,8 @@ class Doc:
 
 
 class Node:
+    # Subclasses set these three themselves rather than calling Node.__init__: a file is ~10^5
+    # nodes, and the call was a tenth of building them.
     __slots__ = ("start", "end", "doc")
 
     def __init__(self, start: int, end: int, doc: Doc) -> None:
@@ -67,7 +69,9 @@ class Atom(Node):
     __slots__ = ("kind", "text", "value")
 
     def __init__(self, kind: str, text: str, value: object, start: int, end: int, doc: Doc) -> None:
-        super().__init__(start, end, doc)
+        self.start = start
+        self.end = end
+        self.doc = doc
         self.kind = kind
         self.text = text
         self.value = value
@@ -86,7 +90,9 @@ class Map(Node):
     __slots__ = ("items", "closed", "partial")
 
     def __init__(self, items: list, start: int, end: int, doc: Doc, closed: bool = True, partial: bool = False) -> None:
-        super().__init__(start, end, doc)
+        self.start = start
+        self.end = end
+        self.doc = doc
         self.items = items
         self.closed = closed
         # Rebuilt after a syntax error: some entries may be missing, so "missing key" checks skip it.
@@ -110,19 +116,21 @@ class Map(Node):
 
     @property
     def value(self) -> dict:
-        return {e.key: e.value for e in self.items if isinstance(e, Entry)}
+        return plain_value(self)  # issue 17: iterative, depth-bounded (was a recursive dict comprehension)
 
 
 class ListNode(Node):
     __slots__ = ("items",)
 
     def __init__(self, items: list[Value], start: int, end: int, doc: Doc) -> None:
-        super().__init__(start, end, doc)
+        self.start = start
+        self.end = end
+        self.doc = doc
         self.items = items
 
     @property
     def value(self) -> list:
-        return [v.value for v in self.items]
+        return plain_value(self)  # issue 17: iterative, depth-bounded (was a recursive list comprehension)
 
 
 class Group(ListNode):
@@ -137,7 +145,9 @@ class Value(Node):
     __slots__ = ("parts",)
 
     def __init__(self, parts: list, start: int, end: int, doc: Doc) -> None:
-        super().__init__(start, end, doc)
+        self.start = start
+        self.end = end
+        self.doc = doc
         self.parts = parts
 
     @property
@@ -148,7 +158,8 @@ class Value(Node):
     @property
     def value(self) -> object:
         if len(self.parts) == 1:
-            return self.parts[0].value
+            part = self.parts[0]
+            return part.value if type(part) is Atom else plain_value(part)  # issue 17: no recursion
         return Expr(self.source)
 
     @property
@@ -163,7 +174,9 @@ class Entry(Node):
     __slots__ = ("key", "key_start", "key_end", "value_node")
 
     def __init__(self, key: str, key_start: int, key_end: int, value_node: Value | None, start: int, end: int, doc: Doc) -> None:
-        super().__init__(start, end, doc)
+        self.start = start
+        self.end = end
+        self.doc = doc
         self.key = key
         self.key_start = key_start
         self.key_end = key_end
@@ -192,7 +205,9 @@ class Declaration(Node):
     __slots__ = ("parts", "body", "keywords", "name", "name_start", "name_end", "tail")
 
     def __init__(self, parts: list, body: Map | None, start: int, end: int, doc: Doc) -> None:
-        super().__init__(start, end, doc)
+        self.start = start
+        self.end = end
+        self.doc = doc
         self.parts = parts
         self.body = body
         self.keywords, self.name, self.name_start, self.name_end, self.tail = _read_header(parts)
@@ -299,12 +314,24 @@ def unescape(body: str) -> str:
     return "".join(out)
 
 
+# One Ref per distinct word: files repeat the same few (`ollama`, `env.OPENAI_API_KEY`, model ids),
+# and a Ref, a str subclass, is an object the garbage collector walks. Bounded; strings are immutable.
+_REFS: dict[str, Ref] = {}
+_REFS_MAX = 8_192  # ~1 MB at most, kept across documents
+
+
 def atom_value(kind: str, text: str, original: str) -> object:
     """The Python value of a token. `original` is the unmasked source (differs for block strings)."""
     if kind == "word":
-        if text in _WORD_VALUES:
-            return _WORD_VALUES[text]
-        return Ref(text)
+        value = _WORD_VALUES.get(text, _REFS)
+        if value is not _REFS:
+            return value
+        ref = _REFS.get(text)
+        if ref is None:
+            if len(_REFS) >= _REFS_MAX:
+                _REFS.clear()
+            ref = _REFS[text] = Ref(text)
+        return ref
     if kind == "number":
         try:
             if any(c in text for c in ".eE"):
@@ -320,6 +347,63 @@ def atom_value(kind: str, text: str, original: str) -> object:
         nl = original.find("\n")
         return "" if nl == -1 else textwrap.dedent(original[nl + 1 :])
     return Ref(text)  # path
+
+
+# ---- plain values, without recursion (issue 17, item 6) -----------------------------------------
+# Brackets nested thousands deep used to raise RecursionError in the `value` properties (one
+# Python frame per level) and took the whole file's analysis down. Values are now built with an
+# explicit stack, and a container more than MAX_NESTING brackets below the value asked for is kept
+# as its source text (an `Expr`), so nothing that consumes plain values (checks, json, repr) can
+# recurse too deeply either. The analysis reports such places with a `too-deep` diagnostic.
+MAX_NESTING = 100
+
+
+def plain_value(node: Node) -> object:
+    """The Python value of a Value, Map, ListNode or Atom (what their `value` properties return)."""
+    out: list = []  # finished values, in order
+    todo: list = [(node, 0, None)]  # (node, depth, keys once its children are queued | None)
+    while todo:
+        current, depth, keys = todo.pop()
+        if keys is not None:  # its children are done: collect them
+            count = len(keys) if isinstance(keys, list) else keys
+            values = out[len(out) - count :]
+            del out[len(out) - count :]
+            out.append(dict(zip(keys, values)) if isinstance(keys, list) else values)
+            continue
+        cls = type(current)
+        if cls is Atom:
+            out.append(current.value)
+        elif cls is Value:
+            if len(current.parts) == 1:
+                todo.append((current.parts[0], depth, None))
+            else:
+                out.append(Expr(current.source))
+        elif cls is Map or isinstance(current, ListNode):
+            if depth >= MAX_NESTING:
+                out.append(Expr(current.source))
+                continue
+            if cls is Map:
+                entries = [e for e in current.items if isinstance(e, Entry)]
+                todo.append((current, depth, [e.key for e in entries]))
+                children = [e.value_node for e in entries]
+            else:
+                todo.append((current, depth, len(current.items)))
+                children = current.items
+            for child in reversed(children):
+                if child is None:  # an entry without a value
+                    todo.append((_NONE, depth, None))
+                else:
+                    todo.append((child, depth + 1, None))
+        else:
+            out.append(getattr(current, "value", None))
+    return out[0] if out else None
+
+
+class _NoValue:
+    value = None
+
+
+_NONE = _NoValue()
 
 
 def walk(items: list) -> Iterator:

@@ -25,6 +25,7 @@ from .context import ServerContext
 logger = logging.getLogger(__name__)
 
 REPUBLISH_DELAY = 0.02
+MAX_LANGUAGE_DIAGNOSTICS = 1000  # per document and publication (see language_diagnostics)
 decl_options = classifier.declaration_options  # literal options, deployment_config nested
 
 
@@ -40,7 +41,10 @@ def _listing(hub: Any, base: str) -> Any:
         hub.ensure_models(base)
     if error is not None:
         return error
-    return None if models is None else [str(m.get("name", "")) for m in models]
+    if models is None:
+        return None
+    index = hub.model_index(base)  # the names and their keys, computed once per model list
+    return None if index is None else index.names
 
 
 def _context_length(hub: Any, base: str, installed: str) -> Any:
@@ -66,14 +70,33 @@ def ollama_diagnostics(
 
 
 def language_diagnostics(analysis: Any) -> list[types.Diagnostic]:
-    """The language core's syntax and schema diagnostics as LSP objects (CPU only, thread-safe)."""
+    """The language core's syntax and schema diagnostics as LSP objects (CPU only, thread-safe);
+    at most MAX_LANGUAGE_DIAGNOSTICS of them, the most severe first, and then one saying how many
+    more there are (20,000 of them made a 6 MB notification that held the server for 0.2 s)."""
+    found = list(getattr(analysis, "diagnostics", None) or [])
+    extra = 0
+    if len(found) > MAX_LANGUAGE_DIAGNOSTICS:
+        extra = len(found) - MAX_LANGUAGE_DIAGNOSTICS
+        found = sorted(found, key=_severity_rank)[:MAX_LANGUAGE_DIAGNOSTICS]  # stable: in order within a severity
+        found.sort(key=lambda d: (d.range.start, d.range.end))
     out: list[types.Diagnostic] = []
-    for diag in getattr(analysis, "diagnostics", None) or []:
+    for diag in found:
         try:
             out.append(convert.diagnostic(diag))
         except Exception:
             logger.exception("could not convert diagnostic %r", diag)
+    if extra:
+        origin = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0))
+        out.append(types.Diagnostic(
+            range=origin, severity=types.DiagnosticSeverity.Information, code="too-many-diagnostics", source="namel3ss",
+            message=f"{extra:,} more problems in this file are not shown (at most {MAX_LANGUAGE_DIAGNOSTICS:,} are, "
+                    "errors first); `namel3ss-lsp check` lists them all"))
     return out
+
+
+def _severity_rank(diag: Any) -> int:
+    severity = getattr(diag, "severity", None)
+    return int(getattr(severity, "value", severity) or 4)
 
 
 class DiagnosticsPublisher:
@@ -110,7 +133,7 @@ class DiagnosticsPublisher:
             await asyncio.sleep(delay)
         if self._ls.documents.get(doc.uri) is not doc or doc.version != version:
             return
-        analysis = await self._ls.documents.analysis(doc)
+        analysis = await self._ls.documents.analysis(doc, urgent=False)  # requests go first
         if self._ls.documents.get(doc.uri) is not doc or doc.version != version:
             return  # a newer version arrived while analysing: its own run will publish
         cached = self._syntax.get(doc.uri)
@@ -119,11 +142,19 @@ class DiagnosticsPublisher:
         else:  # converted once per analysis, reused when only the Ollama part changes
             syntax = await off_loop(doc, language_diagnostics, analysis)
             self._syntax[doc.uri] = (analysis, syntax)
+        # Each step below is milliseconds of a big document: a turn of the event loop between them
+        # lets requests through (ten documents publishing in a row must not hold the loop).
+        await asyncio.sleep(0)
         if self._ls.documents.get(doc.uri) is not doc or doc.version != version:
             return
         self._ls.workspace_index.update_open(doc.uri, analysis)
+        await asyncio.sleep(0)
+        if self._ls.documents.get(doc.uri) is not doc or doc.version != version:
+            return
         self.publish(doc, analysis, syntax)
-        self._ls.status.document_changed(doc.uri)
+        await asyncio.sleep(0)
+        if self._ls.documents.get(doc.uri) is doc:
+            self._ls.status.document_changed(doc.uri)
 
     def publish(self, doc: Document, analysis: Any, syntax: list[types.Diagnostic]) -> None:
         diagnostics = list(syntax)

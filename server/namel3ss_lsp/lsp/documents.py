@@ -3,25 +3,36 @@
 We keep our own store instead of pygls' workspace so that line breaks follow the LSP rules exactly
 (`\\n`, `\\r\\n` and `\\r` only — Python's `splitlines` also breaks on `\\f`, `\\x1c`, `\\u2028`, ...) and
 so that positions are clamped instead of raising. Columns are UTF-16 code units.
-Analysis is pure CPU work: small documents are analysed inline, large ones in a worker thread so the
-event loop keeps answering requests.
+
+Analyses are made by the `AnalysisQueue` (analysis_queue.py): in slices on the event loop, big
+documents in a worker thread, the document a request is about first, an outdated text's analysis
+dropped as soon as a newer version arrives. When documents close, what only they used is given
+back (`release`): chunk-cache entries, remembered scans, their analyses (dismantled a little at a
+time: freeing a big tree in one go held the loop for 0.1-0.3 s).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
+import gc
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
 from namel3ss_lsp.language import analyze
+from namel3ss_lsp.language import rescan as _rescan
+from namel3ss_lsp.language.analysis import LEAN_FROM, Analysis, keep_only_chunks_of
+
+from .analysis_queue import AnalysisQueue, bury, trim_heap
 
 logger = logging.getLogger(__name__)
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-THREAD_THRESHOLD = 100_000  # characters: above this, analyse (and outline...) in a worker thread
+_BLOCK = 1 << 16  # characters whose line breaks are counted at once when looking for a line
+THREAD_THRESHOLD = 100_000  # characters: above this, features' own CPU work (outline...) runs in a thread
+RELEASE_DELAY = 0.1  # seconds after a close before its caches are released (a burst of closes: once)
+RECLAIM_CHARS = 50_000  # open text at most this big after a close: collect frozen garbage (cheap then)
 T = TypeVar("T")
 
 
@@ -69,13 +80,31 @@ def line_bounds(text: str, line: int) -> tuple[int, int] | None:
     """(start offset, end offset excluding the break) of `line`, or None past the last line."""
     if line < 0:
         return 0, _line_end(text, 0)
-    start = 0
+    start, line = _skip_blocks(text, line)
     for _ in range(line):
         match = _LINE_BREAK.search(text, start)
         if match is None:
             return None
         start = match.end()
     return start, _line_end(text, start)
+
+
+def _skip_blocks(text: str, line: int) -> tuple[int, int]:
+    """(offset, lines still to skip from there): whole blocks of text before line `line` are skipped
+    by counting their line breaks at C speed (an edit at line 300,000 of 10 MB costs ~2 ms)."""
+    start, size = 0, len(text)
+    has_cr = "\r" in text
+    while line > 0 and start < size:
+        end = min(size, start + _BLOCK)
+        while end < size and text[end - 1] == "\r":
+            end += 1  # never split "\r\n" (nor "\r\r\n")
+        breaks = text.count("\n", start, end)
+        if has_cr:
+            breaks += text.count("\r", start, end) - text.count("\r\n", start, end)
+        if breaks >= line:
+            break  # the line starts inside this block
+        start, line = end, line - breaks
+    return start, line
 
 
 def _line_end(text: str, start: int) -> int:
@@ -125,15 +154,16 @@ class Document:
     language_id: str = "namel3ss"
     analysis: Any = None
     analysis_version: int | None = None
-    _analysing: "asyncio.Future[Any] | None" = field(default=None, repr=False)
-    _analysing_text: str | None = field(default=None, repr=False)
 
 
 class DocumentStore:
     def __init__(self) -> None:
         self._docs: dict[str, Document] = {}
+        self.queue = AnalysisQueue(self.get)
+        self._release: asyncio.TimerHandle | None = None
 
     def open(self, uri: str, text: str, version: int | None, language_id: str = "namel3ss") -> Document:
+        self.queue.drop(uri)
         doc = Document(uri=uri, text=text, version=version, language_id=language_id)
         self._docs[uri] = doc
         return doc
@@ -148,10 +178,16 @@ class DocumentStore:
             text = apply_change(text, change)
         doc.text = text
         doc.version = version
+        self.queue.drop(uri)  # the analysis under way is of an older text: stop it now
         return doc
 
     def close(self, uri: str) -> None:
-        self._docs.pop(uri, None)
+        self.queue.drop(uri)
+        doc = self._docs.pop(uri, None)
+        if doc is not None:
+            bury(doc.analysis, closed=True)
+            doc.analysis = None
+            self.release_soon()
 
     def get(self, uri: str) -> Document | None:
         return self._docs.get(uri)
@@ -159,32 +195,48 @@ class DocumentStore:
     def all(self) -> list[Document]:
         return list(self._docs.values())
 
-    def analysis_now(self, doc: Document) -> Any:
-        """The analysis of the document's current text, computed inline if needed."""
+    def current(self, doc: Document) -> Analysis | None:
+        """The analysis of the document's current text, if it is done."""
         if doc.analysis is not None and doc.analysis_version == doc.version and doc.version is not None:
             return doc.analysis
-        version, text = doc.version, doc.text
-        result = analyze(text, remember=doc.analysis is not None)  # not on didOpen
-        if doc.version == version and doc.text is text:
-            doc.analysis, doc.analysis_version = result, version
-        return result
+        return None
 
+    async def analysis(self, doc: Document, *, urgent: bool = True) -> Any:
+        """The analysis of the current version. `urgent` (requests): before the queued analyses of
+        other documents; diagnostics pass False and wait their turn."""
+        while True:
+            done = self.current(doc)
+            if done is not None:
+                return done
+            if self._docs.get(doc.uri) is not doc:  # closed meanwhile: one last analysis, off the loop
+                return doc.analysis or await asyncio.to_thread(analyze, doc.text, remember=False, lean=len(doc.text) >= LEAN_FROM)
+            job = self.queue.job_for(doc, urgent)
+            result = await asyncio.shield(job.future)
+            if result is not None:
+                return result
+            # dropped: a newer version arrived (or the document closed); go again for that one
 
-    async def analysis(self, doc: Document) -> Any:
-        """The analysis of the current version; big documents are analysed in a worker thread."""
-        if doc.analysis is not None and doc.analysis_version == doc.version and doc.version is not None:
-            return doc.analysis
-        if len(doc.text) < THREAD_THRESHOLD:
-            return self.analysis_now(doc)
-        version, text = doc.version, doc.text
-        running = doc._analysing
-        if running is None or doc._analysing_text is not text:
-            # one worker-thread analysis per version, shared by diagnostics, completion, hover...
-            running = asyncio.ensure_future(asyncio.to_thread(functools.partial(analyze, text, remember=doc.analysis is not None)))
-            doc._analysing, doc._analysing_text = running, text
-        result = await asyncio.shield(running)
-        if doc.version == version and doc.text is text:
-            doc.analysis, doc.analysis_version = result, version
-        if doc._analysing is running:
-            doc._analysing, doc._analysing_text = None, None
-        return result
+    def release_soon(self) -> None:
+        """`release` shortly, once for a burst of closes, after the other holders of the closed
+        documents' analyses (workspace index, status) have let go of them."""
+        if self._release is None or self._release.cancelled():
+            self._release = asyncio.get_running_loop().call_later(RELEASE_DELAY, self._released)
+
+    def _released(self) -> None:
+        self._release = None
+        self.release()
+
+    def release(self) -> None:
+        """Give back what only closed documents used: chunk-cache entries, remembered scans, frozen
+        garbage (when little is left open) and freed heap."""
+        docs = self.all()
+        try:
+            keep_only_chunks_of([d.analysis for d in docs if isinstance(d.analysis, Analysis)])
+            _rescan.clear()  # the next edit of an open document scans it whole once
+        except Exception:  # pragma: no cover - freeing memory must never break a close
+            logger.exception("could not release the caches of closed documents")
+        if not self.queue.busy and sum(len(d.text) for d in docs) <= RECLAIM_CHARS:
+            gc.unfreeze()  # garbage frozen along with the analyses is collected now, while it is cheap
+            gc.collect()
+            gc.freeze()
+        trim_heap()

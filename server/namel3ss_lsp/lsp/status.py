@@ -133,6 +133,7 @@ class StatusMonitor:
         self._renotify({old, base} - {None})
 
     def document_closed(self, uri: str) -> None:
+        self._bases.pop(uri, None)  # its remembered servers (and the analysis they came from)
         old = self._document_base.pop(uri, None)
         if old is not None:
             self._renotify({old})

@@ -39,7 +39,7 @@ def register(ls: ServerContext) -> None:
     @ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     @guarded("didClose")
     def did_close(ls: ServerContext, params: types.DidCloseTextDocumentParams) -> None:
-        ls.documents.close(params.text_document.uri)
+        ls.documents.close(params.text_document.uri)  # drops its analysis job; its caches go shortly
         ls.diagnostics.clear(params.text_document.uri)
         ls.status.document_closed(params.text_document.uri)
         ls.tasks.spawn(ls.workspace_index.closed(params.text_document.uri), f"index-closed:{params.text_document.uri}")

@@ -26,6 +26,7 @@ from pygls.uris import from_fs_path
 
 from namel3ss_lsp.language import analyze
 from namel3ss_lsp.language.analysis import Analysis
+from namel3ss_lsp.language.foreign import foreign_reason as refusal  # why a file is not indexed: the one detector
 from namel3ss_lsp.semantics import FileSummary, WorkspaceIndex, summarize
 
 from .guard import guarded
@@ -54,16 +55,6 @@ def uri_to_path(uri: str) -> Path | None:
 
 def path_to_uri(path: Path) -> str:
     return from_fs_path(str(path)) or path.as_uri()
-
-
-def refusal(data: bytes) -> str | None:
-    """Why a file's content is not indexed, or None when it is Namel3ss text."""
-    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"%PDF") or head.startswith(b"%!PS"):
-        return "an Adobe Illustrator (PDF/PostScript) file"
-    if b"\x00" in data:
-        return "binary content"
-    return None
 
 
 def read_summary(path: Path, uri: str) -> FileSummary | str:
