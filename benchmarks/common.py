@@ -210,11 +210,16 @@ def ours(base_url: str | None, **kw: Any) -> LspClient:
     return LspClient(argv, env=child_env(), cwd=str(REPO), settings=s, name="namel3ss-lsp")
 
 
-def baseline(items_file: Path | None = None) -> LspClient:
+def baseline(items_file: Path | None = None, *, mode: str = "minimal", labels_file: Path | None = None) -> LspClient:
+    """A baseline server (`baseline_server.py`): `minimal` (label-only completion items, the floor
+    of any pygls server) or `same-items` (pygls sending our own completion payload back)."""
     env = child_env()
+    env["N3BENCH_BASELINE"] = mode
     if items_file is not None:
         env["N3BENCH_COMPLETION_ITEMS"] = str(items_file)
-    return LspClient(BASELINE_ARGV, env=env, cwd=str(REPO), name="baseline")
+    if labels_file is not None:
+        env["N3BENCH_COMPLETION_LABELS"] = str(labels_file)
+    return LspClient(BASELINE_ARGV, env=env, cwd=str(REPO), name=f"baseline-{mode}")
 
 
 async def start(client: LspClient, root: Path | None = None) -> LspClient:
@@ -231,6 +236,17 @@ async def start(client: LspClient, root: Path | None = None) -> LspClient:
 
 async def stop_all(*clients: LspClient | None) -> None:
     await asyncio.gather(*(c.stop() for c in clients if c is not None), return_exceptions=True)
+
+
+def rotate(n: int, k: int) -> Iterable[tuple[int, int]]:
+    """(iteration, which) for k contenders: each iteration runs all k, starting one further each
+    time and reversing every other round, so none always runs right after another."""
+    for i in range(n):
+        order = [(i + j) % k for j in range(k)]
+        if (i // k) % 2:
+            order.reverse()
+        for which in order:
+            yield i, which
 
 
 def alternate(n: int) -> Iterable[tuple[int, int]]:

@@ -1,8 +1,10 @@
-"""The eight figures of issue 7. Each is ``async def figN(cfg) -> FigureResult``.
+"""The figures of issues 7 and 14 (9 and 10 live in index_figure.py and busy_figure.py). Each is
+``async def figN(cfg) -> FigureResult``.
 
 Every figure spawns the real server (``python -m namel3ss_lsp``) over stdio, and the stand-in Ollama
-in a separate process; figures marked "vs baseline" also spawn ``baseline_server.py`` and alternate
-ours/baseline measurement by measurement within the same run so that machine noise cancels.
+in a separate process; figures marked "vs baseline" also spawn ``baseline_server.py`` (the minimal
+server; figure 1 also the same-items one) and alternate measurement by measurement within the same
+run so that machine noise cancels.
 """
 
 from __future__ import annotations
@@ -34,12 +36,14 @@ from common import (
     p50,
     percentile,
     ratio,
+    rotate,
     start,
     stop_all,
 )
 from lsp_client import LspClient, read_proc_status
 from standin import StandInProcess, route_count
 from index_figure import fig9_index
+from busy_figure import fig10_busy
 
 
 @dataclass
@@ -117,15 +121,17 @@ def server_debounce(size: int) -> tuple[float | None, str]:
     return None, "no debounce found in server/namel3ss_lsp"
 
 
-def lat_rows(res: FigureResult, label: str, ours_s: list[float], base_s: list[float] | None = None) -> dict:
+def lat_rows(res: FigureResult, label: str, ours_s: list[float], base_s: list[float] | None = None,
+             base_name: str = "baseline", ours_row: bool = True) -> dict:
     o50, o99 = ms(p50(ours_s)), ms(percentile(ours_s, 99))
-    res.row(f"{label}: ours p50 / p99 (ms)", f"{_f(o50)} / {_f(o99)}  (n={len(ours_s)})")
+    if ours_row:
+        res.row(f"{label}: ours p50 / p99 (ms)", f"{_f(o50)} / {_f(o99)}  (n={len(ours_s)})")
     out = {"o50": o50, "o99": o99}
     if base_s is not None:
         b50, b99 = ms(p50(base_s)), ms(percentile(base_s, 99))
-        res.row(f"{label}: baseline p50 / p99 (ms)", f"{_f(b50)} / {_f(b99)}  (n={len(base_s)})")
+        res.row(f"{label}: {base_name} p50 / p99 (ms)", f"{_f(b50)} / {_f(b99)}  (n={len(base_s)})")
         r50, r99 = ratio(o50, b50), ratio(o99, b99)
-        res.row(f"{label}: ratio ours/baseline p50 / p99", f"{_f(r50)} / {_f(r99)}")
+        res.row(f"{label}: ratio ours/{base_name} p50 / p99", f"{_f(r50)} / {_f(r99)}")
         out.update(b50=b50, b99=b99, r50=r50, r99=r99)
     return out
 
@@ -141,13 +147,16 @@ def _f(v: float | None) -> str:
 
 
 # ---------------------------------------------------------------------------- figure 1
+COMPLETION_P99_MS = 16.0
+
+
 async def fig1_completion(cfg: Config) -> FigureResult:
     res = FigureResult("completion", 1, "Completion round trip at `model: `, 1,000 installed models, warm cache")
     n = cfg.n(200, 10)
     models = bench_model_names(1000)
     uri = "file:///bench/completion.ai"
     with StandInProcess(models=models) as standin:
-        a = b = None
+        a = b = c = None
         try:
             a = await start(ours(standin.url))
             await a.did_open(uri, COMPLETION_DOC)
@@ -155,18 +164,25 @@ async def fig1_completion(cfg: Config) -> FigureResult:
             WORK.mkdir(parents=True, exist_ok=True)
             items_file = WORK / "completion_items.json"
             items_file.write_text(json.dumps(result), encoding="utf-8")
-            b = await start(baseline(items_file))
-            await b.did_open(uri, COMPLETION_DOC)
-            for _ in range(5):  # warm both
-                await a.completion(uri, *COMPLETION_POS)
-                await b.completion(uri, *COMPLETION_POS)
-            lat: list[list[float]] = [[], []]
-            sizes = [0, 0]
-            for _, which in alternate(n):
-                client = (a, b)[which]
+            labels_file = WORK / "completion_labels.json"
+            labels_file.write_text(json.dumps(item_labels(result)), encoding="utf-8")
+            b = await start(baseline(mode="minimal", labels_file=labels_file))
+            c = await start(baseline(items_file, mode="same-items"))
+            clients = (a, b, c)
+            for client in (b, c):
+                await client.did_open(uri, COMPLETION_DOC)
+            for _ in range(5):  # warm all three
+                for client in clients:
+                    await client.completion(uri, *COMPLETION_POS)
+            lat: list[list[float]] = [[], [], []]
+            sizes = [0, 0, 0]
+            counts = [0, 0, 0]
+            for _, which in rotate(n, 3):
+                client = clients[which]
                 resp = await client.completion(uri, *COMPLETION_POS)
                 lat[which].append(resp.elapsed)
                 sizes[which] = resp.raw_bytes
+                counts[which] = count_items(resp.result)
             # the same completion right after a keystroke in a 5,000-line document (analysis stale)
             big_lines = cfg.n(5000, 1000)
             big_uri = "file:///bench/completion-big.ai"
@@ -190,9 +206,15 @@ async def fig1_completion(cfg: Config) -> FigureResult:
                 await client.wait_diagnostics(big_uri, v, since=since, timeout=60)
             tags = route_count(standin.stats(), "/api/tags")
         finally:
-            await stop_all(a, b)
-    r = lat_rows(res, "completion", lat[0], lat[1])
-    lat_rows(res, f"completion right after a keystroke, {big_lines:,}-line document", typed[0], typed[1])
+            await stop_all(a, b, c)
+    r = lat_rows(res, "completion", lat[0], lat[1], "minimal")
+    same = lat_rows(res, "completion", lat[0], lat[2], "same-items", ours_row=False)
+    lat_rows(res, f"completion right after a keystroke, {big_lines:,}-line document", typed[0], typed[1], "minimal")
+    per_item = [sizes[i] / counts[i] if counts[i] else None for i in range(3)]
+    res.row(
+        "response size: ours / minimal / same-items",
+        " / ".join(f"{sizes[i]:,} B ({counts[i]} items, {_f(per_item[i])} B per item)" for i in range(3)),
+    )
     raw = json.dumps(result).encode()
     dec = []
     for _ in range(5):
@@ -200,15 +222,24 @@ async def fig1_completion(cfg: Config) -> FigureResult:
         json.loads(raw)
         dec.append(time.perf_counter() - t0)
     res.row(
-        "client side: JSON decode of one response (not counted in the round trip)",
-        f"{_f(ms(p50(dec)))} ms — same client code and same bytes for both servers",
+        "client side: JSON decode of our response (not counted in any round trip)",
+        f"{_f(ms(p50(dec)))} ms",
     )
-    res.row("items / response size ours, baseline", f"{count_items(result)} items; {sizes[0]:,} B, {sizes[1]:,} B")
     res.row("/api/tags requests during the figure", tags)
-    res.target("ratio to baseline (p50) <= 1.3", r.get("r50"), r.get("r50") is not None and r["r50"] <= 1.3)
+    r50, o99, b99 = r.get("r50"), r.get("o99"), r.get("b99")
+    res.target("p50 <= 1.3 x the minimal server", r50, r50 is not None and r50 <= 1.3)
+    ok99 = o99 is not None and b99 is not None and o99 <= 2 * b99 and o99 <= COMPLETION_P99_MS
+    res.target(f"p99 <= 2 x the minimal server and <= {COMPLETION_P99_MS:.0f} ms",
+               f"{_f(o99)} ms ({_f(r.get('r99'))} x)", ok99)
+    res.target("bytes per completion item <= 150", f"{_f(per_item[0])} B", per_item[0] is not None and per_item[0] <= 150)
+    res.target("p50 ratio to the same-items baseline (reported)", same.get("r50"), None)
     res.notes.append(
-        "The baseline returns the very items our server returned (captured in the same run), so both "
-        "sides pay the same JSON serialization and transport; the difference is our lookup work."
+        "Three servers run side by side, measurement by measurement in rotating order: ours, the "
+        "minimal baseline (a bare pygls server answering with the same 1,000 model names as "
+        "label-only items: the floor any pygls server pays) and the same-items baseline (a bare pygls "
+        "server sending back the very list ours returned, captured in the same run: it measures "
+        "pygls' serialisation of our payload, so its ratio is near 1 whatever our payload weighs). "
+        "Targets are against the minimal baseline."
     )
     return res
 
@@ -246,6 +277,9 @@ async def _keystrokes(
     return lat[0], lat[1], ndiag, open_s
 
 
+KEYSTROKE_P50_MS = 50.0
+
+
 async def fig2_keystroke(cfg: Config) -> FigureResult:
     res = FigureResult("keystroke", 2, "Keystroke to publishDiagnostics (one-char didChange)")
     small, large = (5000, 50000) if not cfg.quick else (2000, 10000)
@@ -260,9 +294,9 @@ async def fig2_keystroke(cfg: Config) -> FigureResult:
             except Exception:
                 pass
             l5k, b5k, nd5, open5 = await _keystrokes(a, b, small, cfg.n(40, 3), 60, cfg.n(1.5, 0.3))
-            r5 = lat_rows(res, f"{small:,} lines", l5k, b5k)
+            r5 = lat_rows(res, f"{small:,} lines", l5k, b5k, "minimal")
             l50k, b50k, nd50, open50 = await _keystrokes(a, b, large, cfg.n(5, 1), 120, cfg.n(3, 0.3))
-            r50 = lat_rows(res, f"{large:,} lines", l50k, b50k)
+            r50 = lat_rows(res, f"{large:,} lines", l50k, b50k, "minimal")
         finally:
             await stop_all(a, b)
     d5, where5 = server_debounce(len(document(small)))
@@ -276,8 +310,8 @@ async def fig2_keystroke(cfg: Config) -> FigureResult:
     res.row(f"diagnostics in the documents (ours, {small:,} / {large:,} lines)", f"{nd5} / {nd50}")
     res.row(f"didOpen -> first diagnostics, ours / baseline (ms), {small:,} lines", f"{_f(ms(open5[0]))} / {_f(ms(open5[1]))}")
     res.row(f"didOpen -> first diagnostics, ours / baseline (ms), {large:,} lines", f"{_f(ms(open50[0]))} / {_f(ms(open50[1]))}")
-    res.target(f"{small:,} lines: p50 <= 60 ms", r5["o50"], r5["o50"] is not None and r5["o50"] <= 60)
-    res.target(f"{small:,} lines: ratio to baseline (reported)", r5.get("r50"), None)
+    res.target(f"{small:,} lines: p50 <= {KEYSTROKE_P50_MS:.0f} ms", r5["o50"], r5["o50"] is not None and r5["o50"] <= KEYSTROKE_P50_MS)
+    res.target(f"{small:,} lines: ratio to the minimal server (reported)", r5.get("r50"), None)
     res.target(f"{large:,} lines: p50 (reported)", r50["o50"], None)
     res.notes.append(
         "Documents are made of 10-line `ai model` declarations whose model ids are all installed in the "
@@ -424,20 +458,24 @@ async def fig5_startup(cfg: Config) -> FigureResult:
     n = cfg.n(12, 1)
     lat: list[list[float]] = [[], []]
     with StandInProcess(models=bench_model_names(10)) as standin:
-        for _, which in alternate(n):
+        # one uncounted start of each first: bytecode written (see standin.child_env), files cached
+        for i, which in [(-1, 0), (-1, 1)] + list(alternate(n)):
             client = ours(standin.url) if which == 0 else baseline()
             try:
                 await client.spawn()
                 resp = await client.initialize(client.settings or None, root=REPO.as_uri())
-                lat[which].append(resp.arrived - client.spawned_at)
+                if i >= 0:
+                    lat[which].append(resp.arrived - client.spawned_at)
             finally:
                 await stop_all(client)
-    r = lat_rows(res, "spawn -> initialize result", lat[0], lat[1])
-    res.target("ratio to baseline (p50) <= 1.5", r.get("r50"), r.get("r50") is not None and r["r50"] <= 1.5)
+    r = lat_rows(res, "spawn -> initialize result", lat[0], lat[1], "minimal")
+    res.target("ratio to the minimal server (p50) <= 1.3", r.get("r50"), r.get("r50") is not None and r["r50"] <= 1.3)
     res.notes.append(
         "Both are started the same way (same interpreter, `python -m namel3ss_lsp` vs "
         "`python benchmarks/baseline_server.py`); timed from just before the spawn to the arrival of "
-        "the initialize response. Includes interpreter start-up and imports."
+        "the initialize response. Includes interpreter start-up and imports. Both run from compiled "
+        "bytecode, as an installed package does (one uncounted start of each first writes it; "
+        "`PYTHONDONTWRITEBYTECODE` is dropped for the children)."
     )
     return res
 
@@ -544,6 +582,8 @@ async def fig7_pull(cfg: Config) -> FigureResult:
 
 
 # ---------------------------------------------------------------------------- figure 8 (in a subprocess)
+PARSER_MBS = 2.0  # real text, analysis + outline + folding
+TEN_MB_S = 5.0  # a 10 MB file, analysis + outline + folding
 async def fig8_parser(cfg: Config) -> FigureResult:
     res = FigureResult("parser", 8, "Parser throughput of namel3ss_lsp.language")
     import sys
@@ -564,6 +604,45 @@ async def fig8_parser(cfg: Config) -> FigureResult:
         res.row(row[0], row[1])
     res.notes.extend(data.get("notes", []))
     res.target("throughput (reported)", data.get("headline"), None)
+    f = data.get("figures") or {}
+    if f:
+        real = f"real text ({f['real_size'] / 1e6:g} MB)"
+        res.target(f"{real}: analyze + outline + folding >= {PARSER_MBS} MB/s", f"{f['real_mbs']:.2f} MB/s", f["real_mbs"] >= PARSER_MBS)
+        ten_bound = TEN_MB_S * f["ten_size"] / 10_000_000
+        res.target(f"{f['ten_size'] / 1e6:g} MB file: analyze + outline + folding <= {ten_bound:g} s", f"{f['ten_s']:.2f} s", f["ten_s"] <= ten_bound)
+    return res
+
+
+# ---------------------------------------------------------------------------- figure 11 (in a subprocess)
+API_HIT_MS = 0.5
+API_FETCH_RATIO = 1.5
+
+
+async def fig11_api(cfg: Config) -> FigureResult:
+    res = FigureResult("api", 11, "Python API: OllamaEditorTools.list_available_models, 1,000 models")
+    import sys
+
+    from standin import child_env
+
+    with StandInProcess(models=bench_model_names(1000)) as standin:
+        argv = [sys.executable, str(Path(__file__).with_name("api_bench.py")), standin.url]
+        if cfg.quick:
+            argv.append("--quick")
+        proc = await asyncio.create_subprocess_exec(
+            *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=child_env(), cwd=str(REPO)
+        )
+        out, err = await proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"api_bench failed ({proc.returncode}):\n{err.decode()[-2000:]}")
+    data = json.loads(out.decode().strip().splitlines()[-1])
+    for row in data["rows"]:
+        res.row(row[0], row[1])
+    res.notes.extend(data.get("notes", []))
+    f = data["figures"]
+    res.target(f"cache hit p50 <= {API_HIT_MS} ms", f"{f['hit_p50_ms']:.3f} ms", f["hit_p50_ms"] <= API_HIT_MS)
+    res.target(f"fetched (force=True) p50 <= {API_FETCH_RATIO} x httpx + json.loads",
+               f"{f['ratio']:.2f} x ({f['fetched_p50_ms']:.1f} vs {f['floor_p50_ms']:.1f} ms)",
+               f["ratio"] <= API_FETCH_RATIO)
     return res
 
 
@@ -577,4 +656,6 @@ FIGURES = {
     "pull": fig7_pull,
     "parser": fig8_parser,
     "index": fig9_index,
+    "busy": fig10_busy,
+    "api": fig11_api,
 }

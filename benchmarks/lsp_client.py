@@ -259,7 +259,8 @@ class LspClient:
                     "completionItem": {
                         "snippetSupport": True,
                         "documentationFormat": ["markdown", "plaintext"],
-                        "resolveSupport": {"properties": ["documentation", "detail"]},
+                        "resolveSupport": {"properties": ["documentation", "detail", "additionalTextEdits"]},
+                        "labelDetailsSupport": True,
                     },
                     "contextSupport": True,
                     # as VS Code and Neovim >= 0.10 advertise

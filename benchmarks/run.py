@@ -1,4 +1,4 @@
-"""Run the namel3ss-lsp benchmarks (issue 7) and write benchmarks/RESULTS.md.
+"""Run the namel3ss-lsp benchmarks (issues 7 and 14) and write benchmarks/RESULTS.md.
 
     python benchmarks/run.py            # every figure, full iteration counts (~2 minutes)
     python benchmarks/run.py --quick    # every figure, tiny counts (CI smoke run, ~20 s); times not meaningful
@@ -28,12 +28,14 @@ from common import FigureResult  # noqa: E402
 from figures import FIGURES, Config  # noqa: E402
 
 
-# where FINDINGS.md explains a missed target
+# where FINDINGS.md explains a figure's hot spots and what is left of a missed target
 FINDING_REFS = {
-    "completion": "[F1, F3](FINDINGS.md#f3-completion-rebuilds-1000-items-on-every-request-figure-1)",
-    "keystroke": "[F1, F2, F2b](FINDINGS.md#f2-keystroke--diagnostics-re-analyses-the-whole-document-after-a-50-ms-debounce-figure-2)",
+    "completion": "[B1](FINDINGS.md#b1-completion-the-measurement-and-what-is-left-figure-1)",
+    "keystroke": "[B2](FINDINGS.md#b2-keystroke--diagnostics-on-5000-lines-figure-2)",
+    "parser": "[B3](FINDINGS.md#b3-cold-analysis-and-the-10-mb-file-figure-8)",
+    "startup": "[B4](FINDINGS.md#b4-start-up-figure-5)",
+    "api": "[B5](FINDINGS.md#b5-the-python-apis-model-list-figure-11)",
     "slow-ollama": "[F4b, F1, F4](FINDINGS.md#f4b-every-completion-during-a-slow-fetch-waits-the-whole-40-ms-budget-figure-4)",
-    "startup": "[F5](FINDINGS.md#f5-start-up-imports-the-whole-stack-before-answering-initialize-figure-5)",
     "memory": "[F7](FINDINGS.md#f7-memory-figure-6-the-chunk-cache-holds-a-second-copy-of-every-tree)",
     "pull": "[F6](FINDINGS.md#f6-progress-limiter-sends-bursts-figure-7)",
     "economy": "",
@@ -135,9 +137,9 @@ def markdown(results: list[FigureResult], quick: bool, total: float, argv: list[
     extra = HERE / "FINDINGS.md"
     if extra.exists() and not quick:
         text = extra.read_text(encoding="utf-8")
-        lines += ["## Before / after the proposed fixes", "",
-                  "From [FINDINGS.md](FINDINGS.md) (profiles, causes, fixes; the diff is "
-                  "[proposed-fixes.patch](proposed-fixes.patch)):", ""]
+        lines += ["## Before / after", "",
+                  "From [FINDINGS.md](FINDINGS.md) (profiles, hot spots before and after, causes, "
+                  "fixes, and what would meet the targets still missed):", ""]
         start = text.find("## Summary")
         if start != -1:
             body = text[start:].split("\n", 1)[1]

@@ -31,6 +31,12 @@ def child_env() -> dict[str, str]:
     for var in ("OLLAMA_HOST", "NAMEL3SS_OLLAMA_BASE_URL"):
         env.pop(var, None)
     env.setdefault("PYTHONUNBUFFERED", "1")
+    # Compiled bytecode, as an installed package has it (pip compiles on install) and as the
+    # baseline's pygls and lsprotocol have it in site-packages: with PYTHONDONTWRITEBYTECODE set
+    # (some shells and CI images do), every spawn of ours would compile ~100 modules from source,
+    # ~150 ms that no user pays. Written under benchmarks/.work, never next to the sources.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(REPO / "benchmarks" / ".work" / "pycache")
     return env
 
 

@@ -1,11 +1,8 @@
-"""Speed and size: the figures behind "5,000 declarations in well under a second".
-
-The bounds here are loose (shared CI machines are slow and noisy); benchmarks/ measures for real.
-"""
+"""Big inputs: 5,000 declarations, a megabyte with errors everywhere. What they must yield, not how
+fast: durations are measured by `python benchmarks/run.py --only parser` (figure 8), side by side
+and on purpose, never asserted here (a shared, busy machine makes any bound flaky)."""
 
 from __future__ import annotations
-
-import time
 
 from namel3ss_lsp.language import analyze
 
@@ -21,26 +18,16 @@ DECL = """ai model m{i} {{
 """
 
 
-def _cpu(fn) -> float:
-    best = float("inf")
-    for _ in range(3):
-        start = time.process_time()
-        fn()
-        best = min(best, time.process_time() - start)
-    return best
-
-
 def test_five_thousand_declarations():
     text = "".join(DECL.format(i=i) for i in range(5000))
-    analyze("ai model warm {}")  # build/load the parser outside the measurement
     analysis = analyze(text)
     assert len(analysis.models) == 5000 and analysis.diagnostics == []
-    assert _cpu(lambda: analyze(text)) < 2.5
+    assert [m.name for m in analysis.models[:2]] == ["m0", "m1"] and analysis.models[-1].name == "m4999"
+    assert analyze(text).diagnostics == []  # again, from the chunk cache
 
 
-def test_a_megabyte_with_errors_everywhere_stays_linear():
+def test_a_megabyte_with_errors_everywhere():
     broken = "".join(DECL.format(i=i).replace("num_ctx: 4096", "num_ctx = 4096") for i in range(1200))
-    start = time.process_time()
     analysis = analyze(broken)
-    assert time.process_time() - start < 6
     assert len(analysis.syntax_errors) == 1200 and len(analysis.models) == 1200
+    assert all("expected ':'" in d.message for d in analysis.syntax_errors)

@@ -221,3 +221,30 @@ async def test_redirects_are_not_followed(standin, tools):
     with pytest.raises(OllamaError) as info:
         await tools.list_available_models(standin.url)
     assert info.value.kind == "protocol" and "redirect" in info.value.description
+
+
+async def test_cached_lists_are_read_only_shared_and_kept_across_equal_refreshes(standin, tools):
+    import copy
+    import json
+
+    models = await tools.list_available_models(standin.url)
+    assert await tools.list_available_models(standin.url) is models  # a hit copies nothing
+    assert tools.cached_models(standin.url) is models
+    with pytest.raises(TypeError):
+        models[0]["name"] = "other"
+    with pytest.raises(TypeError):
+        models[0]["details"]["families"].append("x")
+    with pytest.raises(TypeError):
+        models.sort(key=lambda m: m["size"])
+    mine = copy.deepcopy(models)  # copies are plain and mutable
+    mine[0]["details"]["families"].append("x")
+    mine.append({"name": "extra"})
+    assert type(mine) is list and type(mine[0]) is dict and dict(models[0])["name"] == "llama3:8b"
+    assert json.loads(json.dumps(models)) == models  # what listModels sends as it is
+    # the same list again: the same object (caches built on it stay valid)
+    assert await tools.list_available_models(standin.url, force=True) is models
+    # a changed list: a new one, reusing the entries that did not change
+    standin.configure(models=["llama3:8b", "phi3:mini"])
+    changed = await tools.list_available_models(standin.url, force=True)
+    assert [m["name"] for m in changed] == ["llama3:8b", "phi3:mini"]
+    assert changed is not models and changed[0] is models[0]

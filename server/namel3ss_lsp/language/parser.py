@@ -9,6 +9,9 @@ them with the grammar's own terminals and calls the same builder methods.
 
 Chunks are parsed in place: the builder reads the chunk's base offset and the document from a
 thread-local set by `parse_region`, so one shared parser serves every thread.
+
+Lark itself is imported on the first parse, not with this module: a language server answers
+`initialize` before it has anything to parse, and importing Lark is a tenth of its start-up.
 """
 
 from __future__ import annotations
@@ -17,9 +20,7 @@ import re
 import threading
 from importlib import resources
 from pathlib import Path
-
-from lark import Lark, Token, Transformer
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from typing import TYPE_CHECKING
 
 from namel3ss_lsp.language.fastpath import FastPath
 from namel3ss_lsp.language.scan import find_block, split_segments
@@ -31,6 +32,7 @@ from namel3ss_lsp.language.tree import (
     Group,
     ListNode,
     Map,
+    Node,
     Value,
     atom_value,
 )
@@ -40,7 +42,14 @@ _REPO_GRAMMAR = Path(__file__).resolve().parents[3] / "grammar" / GRAMMAR_NAME
 _TOKEN_KINDS = {"WORD": "word", "STRING": "string", "TRIPLE": "triple", "BLOCK": "block", "NUMBER": "number", "PATH": "path"}
 _MAX_SALVAGE_DEPTH = 4
 
+if TYPE_CHECKING:
+    from lark import Lark, Token
+
 _ctx = threading.local()
+# lark.exceptions' classes, set by `get_parser` (Lark is imported on the first parse).
+UnexpectedCharacters: type = type(None)
+UnexpectedInput: type = type(None)
+UnexpectedToken: type = type(None)
 
 # Splits a PAIR token (`key: value  # comment` + line end) into key and value; mirrors the grammar.
 _PAIR_SPLIT = re.compile(
@@ -63,8 +72,9 @@ def grammar_text() -> str:
     return _REPO_GRAMMAR.read_text(encoding="utf-8")
 
 
-class TreeBuilder(Transformer):
-    """Inline transformer: each method receives the children of one reduced rule."""
+class TreeBuilder:
+    """Inline transformer: each method receives the children of one reduced rule (Lark calls the
+    methods named after the rules; no base class is needed)."""
 
     def _atom(self, tok: Token) -> Atom:
         base = _ctx.base
@@ -72,29 +82,40 @@ class TreeBuilder(Transformer):
         start = base + tok.start_pos
         end = base + tok.end_pos
         kind = _TOKEN_KINDS[tok.type]
-        original = doc.text[start:end] if kind == "block" else tok.value
-        return Atom(kind, original if kind == "block" else str(tok), atom_value(kind, tok.value, original), start, end, doc)
+        text = tok.value  # a plain str, from Lark's tokens and the fast path's alike
+        original = doc.text[start:end] if kind == "block" else text
+        return Atom(kind, original if kind == "block" else text, atom_value(kind, text, original), start, end, doc)
+
+    @staticmethod
+    def chunk_base() -> int:
+        """The document offset of the chunk being parsed (what `parse_region` set)."""
+        return _ctx.base
 
     def _pair(self, tok: Token) -> Entry:
-        m = _PAIR_SPLIT.match(tok.value)
-        base = _ctx.base + tok.start_pos
+        return self.pair_at(tok.value, 0, len(tok.value), _ctx.base + tok.start_pos)
+
+    def pair_at(self, source: str, start: int, end: int, base: int) -> Entry:
+        """The Entry of a PAIR token that is source[start:end], source[0] being at offset `base` of
+        the document (Lark's token: the token's text; the fast path's: the chunk, no copy)."""
+        m = _PAIR_SPLIT.match(source, start, end)
         doc = _ctx.doc
         key = m.group(1)
         text = m.group(2)
         first = text[0]
         if first in "\"'":
             kind = "string"
-        elif _NUMBER.fullmatch(text):
+        elif (first.isdigit() or first in "+-.") and _NUMBER.fullmatch(text):  # isdigit() covers \d
             kind = "number"
         else:
             kind = "word"
         vstart, vend = base + m.start(2), base + m.end(2)
         atom = Atom(kind, text, atom_value(kind, text, text), vstart, vend, doc)
         value = Value([atom], vstart, vend, doc)
-        return Entry(key, base, base + m.end(1), value, base, vend, doc)
+        at = base + start
+        return Entry(key, at, base + m.end(1), value, at, vend, doc)
 
     def _part(self, item):
-        return self._atom(item) if isinstance(item, Token) else item
+        return item if isinstance(item, Node) else self._atom(item)  # a token (Lark's or the fast path's)
 
     # -- sequences: each step appends to one Python list --------------------------------------
 
@@ -102,7 +123,7 @@ class TreeBuilder(Transformer):
         if not children:
             return None  # a separator
         item = children[0]
-        return self._pair(item) if isinstance(item, Token) else item
+        return item if isinstance(item, Node) else self._pair(item)  # a node, or a PAIR token
 
     def seq(self, children):
         if len(children) == 1:
@@ -138,7 +159,7 @@ class TreeBuilder(Transformer):
             return Value(parts, parts[0].start, parts[-1].end, _ctx.doc)
         node, op, parts = children
         base = _ctx.base
-        node.parts.append(Atom("word", str(op), str(op), base + op.start_pos, base + op.end_pos, _ctx.doc))
+        node.parts.append(Atom("word", op.value, op.value, base + op.start_pos, base + op.end_pos, _ctx.doc))
         node.parts.extend(parts)
         node.end = parts[-1].end
         return node
@@ -237,10 +258,16 @@ _parser_lock = threading.Lock()
 
 def get_parser() -> Lark:
     """The shared LALR parser, built on first use (from Lark's cache when possible)."""
-    global _parser
+    global _parser, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
     if _parser is None:
         with _parser_lock:
             if _parser is None:
+                from lark import Lark
+                from lark import exceptions
+
+                UnexpectedCharacters = exceptions.UnexpectedCharacters
+                UnexpectedInput = exceptions.UnexpectedInput
+                UnexpectedToken = exceptions.UnexpectedToken
                 text = grammar_text()
                 options = dict(parser="lalr", lexer="contextual", transformer=TreeBuilder(), maybe_placeholders=False)
                 try:
@@ -329,13 +356,14 @@ def parse_region(text: str, start: int, end: int, doc: Doc, sink: Collected, dep
     salvaged: the header of its first block and each entry of the block are parsed on their own,
     so the entries that are fine still reach the analysis and each broken one reports its line.
     """
+    parser = get_parser()  # first: it imports Lark, whose errors the `except` below names
     saved = tuple(getattr(_ctx, name, None) for name in ("base", "doc", "errors", "maps", "decls"))
     _ctx.base, _ctx.doc, _ctx.errors, _ctx.maps, _ctx.decls = start, doc, [], [], []
     try:
         items = _fast_path().parse(text[start:end]) if depth == 0 else None
         if items is None:  # not the common shape: Lark, with nothing half-collected
             _ctx.errors, _ctx.maps, _ctx.decls = [], [], []
-            items = get_parser().parse(text[start:end])
+            items = parser.parse(text[start:end])
         errors = [(s, e, msg, False) for s, e, msg in _ctx.errors]
         sink.maps.extend(_ctx.maps)  # only a successful parse: a failed one leaves half-built nodes
         sink.decls.extend(_ctx.decls)

@@ -1,27 +1,32 @@
 """Offsets <-> LSP positions (0-based line, UTF-16 code units).
 
 Python strings index code points; LSP counts UTF-16 code units, so an emoji (one code point outside
-the BMP) is two units. Only lines with non-ASCII text pay for the conversion.
+the BMP) is two units. Only lines holding such a character pay for the conversion (other non-ASCII
+characters, `é` or `✓`, are one unit as they are one code point).
 """
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from itertools import accumulate
 
 from namel3ss_lsp.language.types import Position, Range
 
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
+_NONE: frozenset = frozenset()
+
 
 def _utf16_len(s: str) -> int:
     if s.isascii():
         return len(s)
-    return len(s) + sum(1 for ch in s if ord(ch) > 0xFFFF)
+    return len(s.encode("utf-16-le", "surrogatepass")) // 2
 
 
 class LineIndex:
     """Line starts of one text, for converting offsets and positions both ways."""
 
-    __slots__ = ("text", "line_starts", "ascii", "has_cr")
+    __slots__ = ("text", "line_starts", "ascii", "has_cr", "_wide")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -29,6 +34,15 @@ class LineIndex:
         self.has_cr = "\r" in text  # then an offset may fall between "\r" and "\n"
         # Start offset of every line: 0, then one past each "\n".
         self.line_starts = [0, *accumulate(len(part) + 1 for part in text.split("\n"))][:-1]
+        self._wide: frozenset | None = _NONE if self.ascii else None  # lines with 2-unit characters
+
+    def _wide_lines(self) -> frozenset:
+        """The lines holding a character outside the BMP (found once, on the first need)."""
+        wide = self._wide
+        if wide is None:
+            starts = self.line_starts
+            wide = self._wide = frozenset(bisect_right(starts, m.start()) - 1 for m in _ASTRAL.finditer(self.text))
+        return wide
 
     @property
     def line_count(self) -> int:
@@ -59,7 +73,7 @@ class LineIndex:
         if self.has_cr:
             # LSP has no position between "\r" and "\n": one there means the end of the line.
             offset = min(offset, self.line_end(line))
-        if self.ascii:
+        if self.ascii or line not in self._wide_lines():
             return Position(line, offset - start)
         return Position(line, _utf16_len(self.text[start:offset]))
 

@@ -20,26 +20,29 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-# Everything else is plain text the scan can skip over.
-_INTEREST = re.compile(
-    r"""(?P<block>:[ \t]*[|>][-+]?(?=[ \t]*(?:\#[^\n]*)?(?:\r?\n|\Z)))
-      |(?P<triple>\"\"\"|''')
-      |(?P<str>["'])
-      |(?P<comment>\#)
-      |(?P<open>[{\[(])
-      |(?P<close>[}\])])
-      |(?P<nl>\n)""",
-    re.X,
-)
-# The same inside brackets, where a line end only matters when a new declaration may start on the
-# next line (at column 0, see _NEW_DECL below): the regex skips the others without a Python step.
-_INTEREST_IN = re.compile(_INTEREST.pattern.replace(r"|(?P<nl>\n)", r"|(?P<nl>\n(?=[^ \t\n}]))"), re.X)
+# What the scan skips in one regex step (a match that cannot fail: it stops before the next thing
+# that matters): plain text, whole strings (not the start of a triple quote), comments, a ':' that
+# does not open a block string, and inside brackets a line end not followed by a new line's code
+# at column 0. What it stops at is read off the next character: a bracket, a line end, a block
+# string's ':', a triple quote, or a quote whose string is not closed on its line.
+_AFTER_BLOCK_COLON = r"[ \t]*[|>][-+]?(?=[ \t]*(?:\#[^\n]*)?(?:\r?\n|\Z))"
+_SKIPPED = [
+    r"""[^"'\#{}\[\]():\n]+""",
+    r'"(?!"")(?:[^"\\\n]|\\.)*"',
+    r"'(?!'')(?:[^'\\\n]|\\.)*'",
+    r"\#[^\n]*",
+    r":(?!" + _AFTER_BLOCK_COLON + ")",
+]
+_SKIP_TOP = re.compile("(?:" + "|".join(_SKIPPED) + ")*")
+_SKIP_IN = re.compile("(?:" + "|".join(_SKIPPED + [r"\n(?![^ \t\n}])"]) + ")*")
+_BLOCK_MARK = re.compile(":" + _AFTER_BLOCK_COLON)
 # Used inside chunks already masked: block strings are NUL runs by then, and commas separate too.
 _INTEREST_BODY = re.compile(r"""(?P<triple>\"\"\"|''')|(?P<str>["'])|(?P<comment>\#)|(?P<open>[{\[(])|(?P<close>[}\])])|(?P<sep>[\n,])""")
 _STRING = {
     '"': re.compile(r'"(?:[^"\\\n]|\\.)*"'),
     "'": re.compile(r"'(?:[^'\\\n]|\\.)*'"),
 }
+_NOT_NL = re.compile(r"[^\n]")
 _BLANK = re.compile(r"[ \t\r\f\ufeff]*(?:#[^\n]*)?")
 _SKIP = re.compile(r"(?:[ \t\r\f\ufeff\n]+|#[^\n]*)*")
 _INDENT = re.compile(r"[ \t]*")
@@ -131,16 +134,15 @@ def scan_from(text: str, start: int, stops: frozenset | set = frozenset(), stop_
     stack: list[int] = []  # offsets of open brackets
     chunk_start = start
     pos = start
-    top_search = _INTEREST.search
-    in_search = _INTEREST_IN.search
+    skip_top = _SKIP_TOP.match
+    skip_in = _SKIP_IN.match
     stopped = None
     while True:
-        m = in_search(text, pos) if stack else top_search(text, pos)
-        if m is None:
+        p = (skip_in if stack else skip_top)(text, pos).end()
+        if p >= n:
             break
-        kind = m.lastgroup
-        p = m.start()
-        if kind == "nl":
+        ch = text[p]
+        if ch == "\n":
             pos = p + 1
             if not stack:
                 if _BLANK.fullmatch(text, chunk_start, p):
@@ -170,26 +172,28 @@ def scan_from(text: str, start: int, stops: frozenset | set = frozenset(), stop_
                 if pos >= stop_min and pos in stops:
                     stopped = pos
                     break
-        elif kind == "open":
+        elif ch in "{[(":
             stack.append(p)
             pos = p + 1
-        elif kind == "close":
-            _close(text, stack, p)
+        elif ch in "}])":
+            if stack and text[stack[-1]] == _OPENER[ch]:
+                stack.pop()  # the common case of _close
+            else:
+                _close(text, stack, p)
             pos = p + 1
-        elif kind == "str":
-            pos = _skip_string(text, p, n)
-        elif kind == "triple":
-            pos = _skip_triple(text, p, n)
-        elif kind == "comment":
-            nl = text.find("\n", p)
-            pos = n if nl == -1 else nl
+        elif ch != ":":  # a quote
+            if text.startswith(ch * 3, p):
+                pos = _skip_triple(text, p, n)
+            else:
+                nl = text.find("\n", p)  # unterminated: the parser reports it; resume on the next line
+                pos = n if nl == -1 else nl
         else:  # block string
-            marker_end = m.end()
+            marker_end = _BLOCK_MARK.match(text, p).end()
             content_end = _block_end(text, p, marker_end, n)
             if content_end > marker_end:
                 pieces.append(text[copied:marker_end])
                 body = text[marker_end:content_end]
-                pieces.append(re.sub(r"[^\n]", "\0", body))
+                pieces.append(_NOT_NL.sub("\0", body))
                 copied = content_end
             blocks.append((marker_end, content_end))
             pos = max(content_end, marker_end)

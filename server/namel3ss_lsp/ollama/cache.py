@@ -117,6 +117,21 @@ class SingleFlight:
         return await asyncio.shield(task)
 
 
+def refreeze(models: list, old: list | None) -> list:
+    """`freeze(models)`, reusing `old` (an earlier frozen model list) when equal, and its entries
+    that are equal to the new ones of the same name."""
+    if old is None or not isinstance(models, list):
+        return freeze(models)
+    if old == models:
+        return old
+    by_name = {entry.get("name"): entry for entry in old if isinstance(entry, dict)}
+    out = []
+    for entry in models:
+        same = by_name.get(entry.get("name")) if isinstance(entry, dict) else None
+        out.append(same if same is not None and same == entry else freeze(entry))
+    return FrozenList(out)
+
+
 class ModelCache:
     """Per-server model lists and per-model details with a TTL; `ttl <= 0` disables freshness.
 
@@ -137,8 +152,11 @@ class ModelCache:
         return self._fresh.get(base_url)
 
     def store_models(self, base_url: str, models: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Keep a read-only copy of `models` (made once, here) and return it."""
-        frozen = freeze(models)
+        """Keep a read-only copy of `models` (made once, here) and return it. A refresh that brings
+        the same list back keeps the stored object (so caches built on it stay valid), and entries
+        that did not change are reused: an equality test is cheaper than a copy."""
+        previous = self._last.get(base_url)
+        frozen = refreeze(models, previous[0] if previous is not None else None)
         if self._fresh is not None:
             self._fresh[base_url] = frozen
         self._last[base_url] = (frozen, time.monotonic())
