@@ -122,7 +122,9 @@ class OllamaEditorTools:
 
     def resolve(self, base_url: str | None = None) -> str:
         if base_url:
-            return normalize_base_url(base_url)
+            # A URL that normalises to nothing ("'", quotes and blanks) stays as given, so that it
+            # is refused as unusable rather than taken for "no URL" (the default server).
+            return normalize_base_url(base_url) or base_url
         if self.default_base_url:
             return self.default_base_url
         env = os.environ if self.environ is None else self.environ
