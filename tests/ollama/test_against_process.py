@@ -35,7 +35,8 @@ async def test_faults_against_separate_process(standin_process, tools):
     started = time.monotonic()
     with pytest.raises(OllamaError) as info:
         await tools.list_available_models(url)
-    assert info.value.kind == "timeout" and time.monotonic() - started < tools.request_timeout + 1.5
+    # a generous bound: it proves the hang was cut by the time-out, not by the test's own limit
+    assert info.value.kind == "timeout" and time.monotonic() - started < tools.request_timeout + 10
     standin_process.configure(hang=[], pull_error="digest mismatch, file must be downloaded again")
     with pytest.raises(OllamaError) as info:
         await tools.pull_model("phi3:mini", url)

@@ -74,10 +74,8 @@ async def test_cancel_closes_the_stream(standin, tools):
 
 async def test_pull_timeout(standin, tools):
     standin.configure(pull_lines_per_second=20)  # 18 lines: about 0.9 s
-    started = time.monotonic()
-    with pytest.raises(OllamaError) as info:
+    with pytest.raises(OllamaError) as info:  # the kind proves the time-out fired, not the clock
         await tools.pull_model("phi3:mini", standin.url, pull_timeout=0.3)
-    assert time.monotonic() - started < 1.5
     err = info.value
     assert err.kind == "timeout" and "Timeout while pulling model 'phi3:mini'" in err.description
     assert "pull_timeout" in err.suggestion and "ollama pull phi3:mini" in err.suggestion
