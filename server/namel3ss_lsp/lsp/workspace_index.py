@@ -109,7 +109,6 @@ class WorkspaceIndexService:
         self._ls = ls
         self.index = WorkspaceIndex()
         self._from_analysis: dict[str, Analysis] = {}  # uri -> the analysis its summary came from
-        self.indexing_done = False
         self.indexed_files = 0
 
     # ---- open documents ------------------------------------------------------------------------
@@ -201,7 +200,6 @@ class WorkspaceIndexService:
             if pool_in_use is not None:
                 pool_in_use.shutdown(wait=False, cancel_futures=True)
             progress.end(f"Indexed {self.indexed_files} files")
-            self.indexing_done = True
         logger.info("index: %d files, %d declarations", len(self.index), sum(len(f.declarations) for f in self.index.files()))
         if changed:
             self._republish_dependents(changed)

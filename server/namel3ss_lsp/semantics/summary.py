@@ -13,7 +13,7 @@ from typing import Mapping
 
 from namel3ss_lsp.language.analysis import Analysis
 from namel3ss_lsp.language.models import model_from_declaration
-from namel3ss_lsp.language.tree import Atom, Declaration, Entry, ListNode, Map, Ref, Value
+from namel3ss_lsp.language.tree import Atom, Declaration, Entry, ListNode, Map, Value
 from namel3ss_lsp.language.types import Position, Range
 from namel3ss_lsp.semantics.references import MODEL_KINDS, is_identifier, reference_rule
 
@@ -194,4 +194,4 @@ def _name_atoms(value: Value) -> list[Atom]:
     return atoms
 
 
-__all__ = ["Declared", "FileSummary", "NOT_DECLARATIONS", "Referenced", "Ref", "summarize"]
+__all__ = ["Declared", "FileSummary", "NOT_DECLARATIONS", "Referenced", "summarize"]
