@@ -12,10 +12,19 @@ checks the JSON-RPC 2.0 envelope before pygls' path (`structure_message`, `handl
 id null), for a body that is not a message, and for a request after `shutdown`. A malformed
 notification or response gets no answer (JSON-RPC says so); an invalid response fails the
 request it answers at once. Each malformed message is one log line, never a traceback.
+
+Messages go out as compact JSON (no blanks after `,` and `:`: 8 % fewer bytes than pygls'), and a
+result that is a `PreparedResult` (its JSON text made once and reused, e.g. the completion list of
+1,000 models) is written as that text: serialising 1,090 completion items was most of a completion
+request's time (3.3 ms on a slow machine, against 2.5 ms for a whole label-only answer from a
+minimal pygls server).
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+import json
 import logging
 from typing import Any
 
@@ -35,6 +44,22 @@ INVALID_REQUEST = -32600
 
 # What `structure_message` returns for a message it has already dealt with (answered or logged).
 _IGNORED = JsonRPCNotification(method="$/namel3ss/ignored", jsonrpc="2.0", params=None)
+
+
+class PreparedResult:
+    """A request's result already in JSON form: `text`, the JSON text written as the response's
+    `result`, and `value`, the same as a plain JSON value (dicts, lists, strings, numbers)."""
+
+    __slots__ = ("text", "value")
+
+    def __init__(self, value: Any, text: str) -> None:
+        self.value = value
+        self.text = text
+
+
+def compact_json(value: Any) -> str:
+    """The JSON text we send: compact, ASCII (so Content-Length counts characters = bytes)."""
+    return json.dumps(value, separators=(",", ":"))
 
 
 def _usable_id(value: Any) -> bool:
@@ -129,6 +154,37 @@ class Namel3ssProtocol(LanguageServerProtocol):
             error = ResponseError(code=INVALID_REQUEST, message=f"invalid response: {problem}")
             self._handle_response(msg_id, None, error)
         return False
+
+    def _serialize_message(self, data: Any) -> Any:
+        if isinstance(data, PreparedResult):
+            return data.value
+        return super()._serialize_message(data)
+
+    def _send_data(self, data: Any) -> None:
+        """pygls' `_send_data` with compact JSON, and a `PreparedResult` written as its text."""
+        if not data:
+            return
+        if self.writer is None:
+            logger.error("Unable to send data, no available transport!")
+            return
+        try:
+            result = getattr(data, "result", None)
+            if isinstance(result, PreparedResult) and getattr(data, "error", None) is None:
+                body = f'{{"id":{compact_json(data.id)},"jsonrpc":"2.0","result":{result.text}}}'
+            else:
+                body = json.dumps(data, default=self._serialize_message, separators=(",", ":"))
+            if self._include_headers:
+                header = f"Content-Length: {len(body)}\r\nContent-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
+                body = header + body
+            written = self.writer.write(body.encode(self.CHARSET))
+            if inspect.isawaitable(written):
+                asyncio.ensure_future(written)
+        except BrokenPipeError:
+            logger.exception("Error sending data. BrokenPipeError", exc_info=True)
+            raise
+        except Exception as error:  # what pygls does: report it, keep serving
+            logger.exception("Error sending data", exc_info=True)
+            self._server._report_server_error(error, JsonRpcInternalError)
 
     def _send_error(self, msg_id: Any, code: int, message: str) -> None:
         # A plain dict: pygls' ResponseErrorMessage leaves out an id of None, JSON-RPC wants null.
