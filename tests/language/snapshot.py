@@ -40,7 +40,10 @@ class _Tree:
             if id(node) in self.ids:
                 continue
             number = self.ids[id(node)] = len(self.rows)
-            assert node.doc is self.doc, "a node belongs to another document"
+            # A node lent by the previous analysis (unchanged chunks) keeps that text: everything up
+            # to its end must be this text, so its positions and source are this text's.
+            assert node.doc is self.doc or node.doc.text[: node.end] == self.doc.text[: node.end], \
+                "a node belongs to another document"
             row = [type(node).__name__, node.start, node.end, _rng(node.range), node.source]
             children: list = []
             if isinstance(node, Atom):

@@ -69,6 +69,48 @@ def test_warm_analysis_after_edits_equals_cold(which, changes):
         assert warm == _cold(text)  # the cold run leaves this version in the cache for the next edit
 
 
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(which=st.integers(0, 10_000), changes=edits)
+def test_analysis_lent_the_previous_one_equals_cold(which, changes):
+    """The server passes each document's last analysis (`previous`): chunks before the first change
+    are taken from it as they are."""
+    texts = _texts()
+    text = texts[which % len(texts)]
+    previous = analyze(text)
+    for where, snippet, cut in changes:
+        text = _edit(text, where, snippet, cut)
+        current = analyze(text, previous=previous)
+        assert snapshot(current) == _cold(text)
+        previous = current
+
+
+def test_the_previous_analysis_is_left_as_it_was_and_extends_still_follow():
+    base = "ai model base {\n  provider: ollama\n  model: llama3:8b\n}\n"
+    child = "ai model child {\n  extends: base\n  config: {\n    bogus: 1\n  }\n}\n"
+    first = analyze(base + child)
+    before = snapshot(first)
+    assert first.model_named("child").provider == "ollama"
+    # the child chunk is unchanged and first: lent as it is, but its provider is inherited anew
+    text = child + base.replace("ollama", "openai")
+    second = analyze(text, previous=analyze(child + base))
+    assert second.model_named("child").provider == "openai"
+    assert snapshot(second) == _cold(text)
+    analyze("\n" + base + child, previous=first)
+    assert snapshot(first) == before
+
+
+def test_lent_chunks_point_at_few_old_texts():
+    """Each analysis keeps at most a few old texts alive through the nodes it took over."""
+    text = "".join(f"ai model m{i} {{\n  provider: ollama\n  model: llama3:8b\n}}\n" for i in range(40))
+    analysis = analyze(text)
+    for i in reversed(range(40)):  # edits moving up the file: every analysis lends a shorter prefix
+        text = text.replace(f"m{i} ", f"n{i} ")
+        analysis = analyze(text, previous=analysis)
+        docs = {id(item.doc) for item in analysis.module.items}
+        assert len(docs) <= 3
+    assert snapshot(analysis) == _cold(text)
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(which=st.integers(0, 10_000), changes=edits)
 def test_incremental_scan_equals_full_scan(which, changes):

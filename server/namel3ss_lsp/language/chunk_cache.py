@@ -53,7 +53,7 @@ class Parsed:
 class Piece:
     """One chunk's results in the current analysis (absolute offsets and lines)."""
 
-    __slots__ = ("items", "maps", "decls", "syntax", "dup_keys", "models", "checks", "lines")
+    __slots__ = ("items", "maps", "decls", "syntax", "dup_keys", "models", "own_providers", "checks", "lines")
 
     def __init__(self, items, maps, decls, syntax, dup_keys, models, checks, lines=0) -> None:
         self.items = items
@@ -62,6 +62,7 @@ class Piece:
         self.syntax = syntax
         self.dup_keys = dup_keys
         self.models = models  # fresh ModelDecls, provider not inherited yet
+        self.own_providers = [md.provider for md in models]  # before inheriting (`extends`)
         self.checks = checks  # Parsed.checks (None when parsed here), still to be moved down
         self.lines = lines  # by this many lines
 

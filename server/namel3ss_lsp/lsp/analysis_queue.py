@@ -57,7 +57,10 @@ class _Job:
         self.threaded = len(doc.text) >= THREADED_FROM
         # Chunks go to the chunk cache once the document is edited, not on didOpen (a branch switch
         # opening 100 files must not churn it); huge documents are analysed lean (no tree kept).
-        self.stepper = Stepper(doc.text, remember=doc.analysis is not None, lean=len(doc.text) >= LEAN_FROM)
+        # The previous analysis lends the chunks before the first changed character as they are.
+        previous = doc.analysis if isinstance(doc.analysis, Analysis) else None
+        self.stepper = Stepper(doc.text, remember=doc.analysis is not None, lean=len(doc.text) >= LEAN_FROM,
+                               previous=previous)
         self.future: asyncio.Future = asyncio.get_running_loop().create_future()
         self.urgent = False
         self.order = order
@@ -235,12 +238,25 @@ async def _dig() -> None:
         trim_heap()
 
 
+def _own_piece_lists(analysis: Analysis) -> list[list]:
+    """The node lists of the analysis's chunks that no later analysis took over (an unchanged
+    chunk's lists are shared with the next one); the pieces themselves are let go of."""
+    pieces, analysis.pieces = analysis.pieces, []
+    own = []
+    for piece in pieces:
+        for items in (piece.items, piece.maps, piece.decls):
+            if sys.getrefcount(items) <= 3:  # this piece, `items` and getrefcount's argument
+                own.append(items)
+    return own
+
+
 async def _take_apart(analysis: Analysis) -> None:
     """Let go of an analysis's lists a batch at a time, with a turn of the loop every few ms; each
     batch frees the subtrees only it held (a tree has no cycles: reference counts free it). The
     text and line index stay whole: a node somebody kept still has its positions."""
     lists = [analysis.declarations, analysis.maps, analysis.module.items, analysis.models,
              analysis.diagnostics, analysis.outline, analysis.folds]
+    lists += _own_piece_lists(analysis)
     del analysis
     started = time.perf_counter()
     while lists:

@@ -24,7 +24,7 @@ from namel3ss_lsp.language import analyze
 from namel3ss_lsp.language import rescan as _rescan
 from namel3ss_lsp.language.analysis import LEAN_FROM, Analysis, keep_only_chunks_of
 
-from .analysis_queue import AnalysisQueue, bury, trim_heap
+from .analysis_queue import THREADED_FROM, AnalysisQueue, bury, trim_heap
 
 logger = logging.getLogger(__name__)
 
@@ -45,11 +45,13 @@ async def off_loop(doc: "Document", fn: Callable[..., T], *args: Any) -> T:
 
 
 def debounce_delay(size: int) -> float:
-    """Seconds to wait after an edit before analysing: tiny for small files, more for huge ones."""
-    if size < 20_000:
+    """Seconds to wait after an edit before analysing. Below THREADED_FROM characters analysis runs
+    on the loop in slices and a newer version drops it at once, so an analysis started too early
+    costs one slice (3 ms): a short pause is enough to let a burst of edits land (issue 14: 15 ms
+    at 5,000 lines was a quarter of keystroke -> diagnostics). Bigger documents are analysed in a
+    thread that finishes what it started: wait longer so a burst costs one analysis."""
+    if size < THREADED_FROM:
         return 0.005
-    if size < 200_000:  # re-analysis is incremental (chunk cache): ~30-40 ms at 5,000 lines
-        return 0.015
     if size < 1_000_000:
         return 0.05
     return 0.25

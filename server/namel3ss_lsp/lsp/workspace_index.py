@@ -27,7 +27,7 @@ from pygls.uris import from_fs_path
 from namel3ss_lsp.language import analyze
 from namel3ss_lsp.language.analysis import Analysis
 from namel3ss_lsp.language.foreign import foreign_reason as refusal  # why a file is not indexed: the one detector
-from namel3ss_lsp.semantics import FileSummary, WorkspaceIndex, summarize
+from namel3ss_lsp.semantics import FileSummary, SummaryMemo, WorkspaceIndex, summarize
 
 from .guard import guarded
 from .progress import WorkDone
@@ -109,6 +109,7 @@ class WorkspaceIndexService:
         self._ls = ls
         self.index = WorkspaceIndex()
         self._from_analysis: dict[str, Analysis] = {}  # uri -> the analysis its summary came from
+        self._memos: dict[str, SummaryMemo] = {}  # uri -> its last summary's parts (re-summary costs what changed)
         self.indexed_files = 0
 
     # ---- open documents ------------------------------------------------------------------------
@@ -118,13 +119,14 @@ class WorkspaceIndexService:
         if self._from_analysis.get(uri) is analysis:
             return
         self._from_analysis[uri] = analysis
-        changed = self.index.set_file(summarize(uri, analysis))
+        changed = self.index.set_file(summarize(uri, analysis, self._memos.setdefault(uri, {})))
         if changed:
             self._republish_dependents(changed, exclude=uri)
 
     async def closed(self, uri: str) -> None:
         """A closed document: its summary comes from the disk again (or it is gone)."""
         self._from_analysis.pop(uri, None)
+        self._memos.pop(uri, None)
         path = uri_to_path(uri)
         summary = None
         if path is not None and path.is_file():

@@ -7,9 +7,9 @@ answers name questions across them. The IDE layer (`namel3ss_lsp.ide`) queries i
 
 from namel3ss_lsp.semantics.index import WorkspaceIndex
 from namel3ss_lsp.semantics.references import RULES, ReferenceRule, is_identifier, reference_rule
-from namel3ss_lsp.semantics.summary import Declared, FileSummary, Referenced, summarize
+from namel3ss_lsp.semantics.summary import Declared, FileSummary, Referenced, SummaryMemo, summarize
 
 __all__ = [
     "Declared", "FileSummary", "RULES", "ReferenceRule", "Referenced", "WorkspaceIndex", "is_identifier",
-    "reference_rule", "summarize",
+    "reference_rule", "summarize", "SummaryMemo",
 ]
