@@ -6,6 +6,7 @@ No I/O, no asyncio, no pygls: the language server, the `check` command and the t
 
 from namel3ss_lsp.language import chunk_cache as _chunk_cache
 from namel3ss_lsp.language import rescan as _rescan
+from namel3ss_lsp.language import tree as _tree
 from namel3ss_lsp.language.analysis import Analysis, analyze
 from namel3ss_lsp.language.context import CompletionContext, NodeInfo, completion_context, node_at
 from namel3ss_lsp.language.models import ModelDecl
@@ -22,6 +23,7 @@ def clear_cache() -> None:
     and benchmarks; results never depend on the cache)."""
     _chunk_cache.CACHE.clear()
     _rescan.clear()
+    _tree.forget_words()
 
 
 __all__ = [

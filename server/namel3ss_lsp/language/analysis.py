@@ -176,7 +176,8 @@ def _steps(text: str, index: LineIndex, doc: Doc, result, remember: bool,
     keys = [_key(text, masked, chunk) for chunk in chunks]
     found = CACHE.get_many(keys)
     # A file bigger than the whole cache would only churn it: parse it as it comes, keep nothing.
-    keep = len(text) <= CACHE.limit
+    # Nor is a template made when nothing will be remembered (a sixth of a cold analysis).
+    keep = remember and len(text) <= CACHE.limit
     pieces: list[Piece] = []
     fresh: list[tuple[object, int, Piece, Parsed | None]] = []  # parsed here: (key, line, piece, entry)
     reused = 0
@@ -187,7 +188,7 @@ def _steps(text: str, index: LineIndex, doc: Doc, result, remember: bool,
         before = unchanged.get(chunk.start)
         if before is not None and before[0] == chunk.end and before[1] == (None if isinstance(key, str) else key[1]):
             piece = unchanged_piece(before[2])
-            if parsed is None and keep and remember:  # cache it too: later edits above it move it
+            if parsed is None and keep:  # cache it too: later edits above it move it
                 piece.checks = None  # its model checks are made again, for the cache entry
                 fresh.append((key, line, piece, _template(piece, chunk.start, line, key)))
         elif parsed is not None:

@@ -320,6 +320,13 @@ _REFS: dict[str, Ref] = {}
 _REFS_MAX = 8_192  # ~1 MB at most, kept across documents
 
 
+def forget_words() -> None:
+    """Empty the table of shared Refs (the trees keep theirs). Its entries are made while trees are
+    built, so they sit among the nodes in the allocator's arenas: kept after those trees are freed,
+    they pin the arenas (10 x 5,000-line documents closed: 94 MB of 103 MB stayed; 46 without)."""
+    _REFS.clear()
+
+
 def atom_value(kind: str, text: str, original: str) -> object:
     """The Python value of a token. `original` is the unmasked source (differs for block strings)."""
     if kind == "word":

@@ -23,6 +23,7 @@ from typing import Any, Callable, TypeVar
 from namel3ss_lsp.language import analyze
 from namel3ss_lsp.language import rescan as _rescan
 from namel3ss_lsp.language.analysis import LEAN_FROM, Analysis, keep_only_chunks_of
+from namel3ss_lsp.language.tree import forget_words
 
 from .analysis_queue import THREADED_FROM, AnalysisQueue, bury, trim_heap
 
@@ -235,6 +236,7 @@ class DocumentStore:
         try:
             keep_only_chunks_of([d.analysis for d in docs if isinstance(d.analysis, Analysis)])
             _rescan.clear()  # the next edit of an open document scans it whole once
+            forget_words()  # shared Refs made among the closed trees' nodes would pin their memory
         except Exception:  # pragma: no cover - freeing memory must never break a close
             logger.exception("could not release the caches of closed documents")
         if not self.queue.busy and sum(len(d.text) for d in docs) <= RECLAIM_CHARS:
