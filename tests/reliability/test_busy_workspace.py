@@ -147,14 +147,15 @@ def store():
 async def test_closing_a_document_frees_its_chunk_cache_entries(store):
     a = store.open("file:///a.ai", big_document(1, 500), 1)
     b = store.open("file:///b.ai", big_document(2, 500), 1)
-    for doc in (a, b):
+    for doc, name in ((a, "a"), (b, "b")):
         await store.analysis(doc)
-        # edited once: from now on its chunks are kept in the chunk cache
-        store.change(doc.uri, 2, [_Change(doc.text + "\n# edited\n")])
+        # edited: from now on the chunks parsed for it are kept in the chunk cache (the others are
+        # lent by its previous analysis)
+        store.change(doc.uri, 2, [_Change(doc.text + f"\nai model added_{name} {{\n  provider: ollama\n}}\n")])
         await store.analysis(doc)
-    keys_a = [k for k in chunk_keys(a.analysis) if "# edited" not in k]
-    keys_b = [k for k in chunk_keys(b.analysis) if "# edited" not in k]
-    assert all(found is not None for found in CACHE.get_many(keys_a + keys_b))
+    keys_a = [k for k, found in zip(chunk_keys(a.analysis), CACHE.get_many(chunk_keys(a.analysis))) if found]
+    keys_b = [k for k, found in zip(chunk_keys(b.analysis), CACHE.get_many(chunk_keys(b.analysis))) if found]
+    assert keys_a and keys_b
     store.close(a.uri)
     store.release()
     assert all(found is None for found in CACHE.get_many(keys_a)), "the closed document's chunks are still cached"

@@ -26,6 +26,7 @@ from namel3ss_lsp.language.checks import check_duplicate_declarations, check_fil
 from namel3ss_lsp.language.chunk_cache import CACHE, Parsed, Piece, moved, reuse, template
 from namel3ss_lsp.language.clone import TooDeep
 from namel3ss_lsp.language.foreign import foreign_reason
+from namel3ss_lsp.language.lending import Lender
 from namel3ss_lsp.language.models import ModelDecl, inherit_providers, model_declarations, model_from_declaration
 from namel3ss_lsp.language.parser import Collected, parse_region
 from namel3ss_lsp.language.positions import LineIndex
@@ -80,8 +81,8 @@ LEAN_FROM = 1_000_000  # characters: the language server analyses bigger documen
 
 def analyze(text: str, *, remember: bool = True, lean: bool = False, previous: Analysis | None = None) -> Analysis:
     """Parse and check one document. Never raises: an internal failure becomes a diagnostic.
-    `previous`: the analysis of the document's last text, whose chunks before the first changed
-    character are taken as they are (see `_unchanged_pieces`)."""
+    `previous`: the analysis of the document's last text, which lends the chunks an edit did not
+    touch (`lending.Lender`)."""
     result = Stepper(text, remember=remember, lean=lean, previous=previous).advance(None)
     assert result is not None
     return result
@@ -181,17 +182,11 @@ def _steps(text: str, index: LineIndex, doc: Doc, result, remember: bool,
     pieces: list[Piece] = []
     fresh: list[tuple[object, int, Piece, Parsed | None]] = []  # parsed here: (key, line, piece, entry)
     reused = 0
-    unchanged = _unchanged_pieces(previous, text)
+    lender = Lender(previous, text)  # the previous analysis's chunks that this text still has
     for chunk, key, parsed in zip(chunks, keys, found):
         line = index.line_of(chunk.start)
-        piece = None
-        before = unchanged.get(chunk.start)
-        if before is not None and before[0] == chunk.end and before[1] == (None if isinstance(key, str) else key[1]):
-            piece = unchanged_piece(before[2])
-            if parsed is None and keep:  # cache it too: later edits above it move it
-                piece.checks = None  # its model checks are made again, for the cache entry
-                fresh.append((key, line, piece, _template(piece, chunk.start, line, key)))
-        elif parsed is not None:
+        piece = lender.piece(chunk.start, chunk.end, None if isinstance(key, str) else key[1], line, doc)
+        if piece is None and parsed is not None:
             try:
                 piece = reuse(parsed, chunk.start, line, doc)
             except RecursionError:  # the caller's stack is nearly full: parsing needs less of it
@@ -224,59 +219,6 @@ def _steps(text: str, index: LineIndex, doc: Doc, result, remember: bool,
     maps = [m for piece in pieces for m in piece.maps]
     spans = [(c.start, c.end, None if isinstance(k, str) else k[1]) for c, k in zip(chunks, keys)]
     return Analysis(text, index, Module(items, legacy, doc), decls, maps, models, diagnostics, chunks=spans, pieces=pieces)
-
-
-# Old texts that the unchanged chunks of one analysis may still point at (each holds its text and
-# line index alive): beyond these, a chunk is copied from the chunk cache onto the new text.
-_OLD_TEXTS = 2
-
-
-def _unchanged_pieces(previous: Analysis | None, text: str) -> dict[int, tuple[int, str | None, Piece]]:
-    """start -> (end, masked text, piece) of the previous analysis's chunks that end before the
-    first character that changed. Such a chunk's nodes are right for the new text as they are:
-    their offsets, and every position and slice they compute (all within the node, from the text
-    before it), are the same. Reusing them skips copying the chunk's tree from the chunk cache,
-    which was 79 % of re-analysing 5,000 lines after a keystroke (profile, issue 14). Their nodes
-    keep pointing at an old text (`node.doc`): at most _OLD_TEXTS of them per analysis."""
-    if previous is None or previous.lean or previous.foreign or not previous.pieces:
-        return {}
-    same = _common_prefix(previous.text, text)
-    found: dict[int, tuple[int, str | None, Piece]] = {}
-    docs: list = []
-    for (start, end, masked), piece in zip(previous.chunks, previous.pieces):
-        if end > same:
-            break
-        doc = piece.items[0].doc if piece.items else None
-        if doc is not None and doc not in docs:
-            if len(docs) == _OLD_TEXTS:
-                continue
-            docs.append(doc)
-        found[start] = (end, masked, piece)
-    return found
-
-
-def _common_prefix(a: str, b: str) -> int:
-    """The length of the longest common prefix of `a` and `b` (blocks compared at C speed)."""
-    size, at, step = min(len(a), len(b)), 0, 4096
-    while step:
-        while at + step <= size and a[at : at + step] == b[at : at + step]:
-            at += step
-        step //= 8
-    while at < size and a[at] == b[at]:
-        at += 1
-    return at
-
-
-def unchanged_piece(piece: Piece) -> Piece:
-    """A previous analysis's piece for the new one: the same nodes and diagnostics, fresh model
-    declarations (the old ones are the previous analysis's, their providers inherited there)."""
-    models = []
-    for md, own in zip(piece.models, piece.own_providers):
-        again = object.__new__(ModelDecl)
-        again.__dict__.update(md.__dict__)
-        again.provider = own
-        models.append(again)
-    return Piece(piece.items, piece.maps, piece.decls, piece.syntax, piece.dup_keys, models, piece.checks, piece.lines)
 
 
 def _lean_steps(text: str, index: LineIndex, doc: Doc, result) -> Generator[None, None, Analysis]:
