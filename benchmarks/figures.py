@@ -44,6 +44,7 @@ from lsp_client import LspClient, read_proc_status
 from standin import StandInProcess, route_count
 from index_figure import fig9_index
 from busy_figure import fig10_busy
+from models_figure import fig12_models
 
 
 @dataclass
@@ -658,4 +659,5 @@ FIGURES = {
     "index": fig9_index,
     "busy": fig10_busy,
     "api": fig11_api,
+    "models": fig12_models,
 }

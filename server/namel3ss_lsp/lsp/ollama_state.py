@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
 from namel3ss_lsp import model_names
 from namel3ss_lsp.ollama import OllamaEditorTools, OllamaError, host_allowed, resolve_base_url
+from namel3ss_lsp.ollama.diagnostics import ClassifyMemo, url_options_key
+from namel3ss_lsp.ollama.urls import BASE_URL_ENV, OLLAMA_HOST_ENV
 
 from .guard import TaskGroup
 from .model_index import ModelIndex, build_index, name_key
@@ -30,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 Listener = Callable[[str, str], None]  # (base_url, what changed: "models" | "info")
 INLINE_INDEX_LIMIT = 5000  # longer model lists are indexed in a worker thread
+BASE_URL_MEMO = 1024  # resolved base URLs remembered (distinct URL options seen; cleared when full)
 
 
 def _key(base_url: str, model: str) -> tuple[str, str]:
@@ -74,6 +78,10 @@ class OllamaHub:
         self._indexes: dict[str, ModelIndex] = {}  # base URL -> index of its latest model list
         self._index_tasks: dict[str, tuple[list, asyncio.Task]] = {}
         self._running: dict[str, list[dict] | None] = {}  # base URL -> /api/ps at the last health check
+        # what the Ollama checks read of each declaration, by its text: a keystroke re-reads only
+        # the declaration it changed (ollama/diagnostics.py ClassifyMemo; nothing there depends on us)
+        self.classify_memo = ClassifyMemo()
+        self._base_urls: dict[tuple, str] = {}  # see base_url_for
 
     def _make_tools(self, settings: Settings) -> OllamaEditorTools:
         tools = OllamaEditorTools(
@@ -126,7 +134,19 @@ class OllamaHub:
         return resolve_base_url({}, setting=self.settings.base_url)
 
     def base_url_for(self, options: Mapping[str, Any] | None) -> str:
-        return resolve_base_url(dict(options or {}), setting=self.settings.base_url)
+        """The server of a declaration's options (resolve_base_url with our setting). Remembered by
+        the options it reads and what else decides it: every publish, hover and status check asks it
+        for every declaration, and normalising a URL is ~50 us."""
+        key = url_options_key(options) if isinstance(options, Mapping) else None
+        if key is None:
+            return resolve_base_url(dict(options or {}), setting=self.settings.base_url)
+        key = (key, self.settings.base_url, os.environ.get(BASE_URL_ENV), os.environ.get(OLLAMA_HOST_ENV))
+        found = self._base_urls.get(key)
+        if found is None:
+            if len(self._base_urls) >= BASE_URL_MEMO:
+                self._base_urls.clear()
+            found = self._base_urls[key] = resolve_base_url(dict(options), setting=self.settings.base_url)
+        return found
 
     def always_allowed_hosts(self) -> tuple[str, ...]:
         hosts = []

@@ -36,12 +36,18 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import functools
 import logging
 import os
-from typing import Any, Callable, Iterable, Mapping, Sequence
+import sys
+import time
+import weakref
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Callable, Generator, Iterable, Mapping, Sequence
 
 from namel3ss_lsp import model_names
-from namel3ss_lsp.language.types import Diagnostic, Severity
+from namel3ss_lsp.language.types import Diagnostic, Position, Range, Severity
 
 from .library import download_size as library_download_size
 from .library import human_size
@@ -72,12 +78,18 @@ def declaration_options(decl: Any) -> dict[str, Any]:
     return options
 
 
+@functools.lru_cache(maxsize=8192)
+def valid_model(model: str) -> bool:
+    """model_names.is_valid, remembered: the same few ids come back on every keystroke."""
+    return model_names.is_valid(model)
+
+
 def ollama_declarations(models: Iterable[Any]) -> list[Any]:
     """The model declarations served by Ollama with a usable model id."""
     return [
         decl for decl in models or ()
         if getattr(decl, "is_ollama", False) and getattr(decl, "model_range", None) is not None
-        and isinstance(getattr(decl, "model", None), str) and model_names.is_valid(decl.model)
+        and isinstance(getattr(decl, "model", None), str) and valid_model(decl.model)
     ]
 
 
@@ -99,21 +111,77 @@ def _url_range(decl: Any) -> Any:
 
 
 CLOSE_NAMES_SCAN = 2000
+CLOSE_INDEX_FROM = 1000  # lists this long keep their lookup structures (and answers) per list object
+CLOSE_INDEXES_KEPT = 4  # the big lists whose structures are kept (one model list per server in use)
+
+
+@dataclass
+class CloseIndex:
+    """What `close_names` looks up in one list of installed names. With 200,000 models, building
+    it took 130-190 ms, per missing model and per publish: a big list keeps it (and its answers)."""
+
+    lowered: dict[str, str]  # lower case -> the installed spelling (the last one wins)
+    by_start: dict[str, list[str]]  # the first three characters -> lowered names, in order
+    by_model: dict[str, list[str]]  # the part before ':' -> lowered names, in order
+    answers: dict[tuple[str, int], list[str]] = field(default_factory=dict)
+
+
+def close_index(installed: list[str]) -> CloseIndex:
+    lowered = {name.lower(): name for name in installed}
+    by_start: dict[str, list[str]] = {}
+    by_model: dict[str, list[str]] = {}
+    for name in lowered:
+        by_start.setdefault(name[:3], []).append(name)
+        by_model.setdefault(name.split(":", 1)[0], []).append(name)
+    return CloseIndex(lowered, by_start, by_model)
+
+
+_close_indexes: list[tuple[Any, CloseIndex]] = []  # (weak reference to a big list, its index), newest first
+
+
+def _kept_close_index(installed: list[str]) -> CloseIndex | None:
+    """The index of a big list, built once per list object (lists are never changed once made:
+    the hub's are read-only); None for a short list, or one that cannot be referenced weakly."""
+    if len(installed) < CLOSE_INDEX_FROM:
+        return None
+    for ref, index in _close_indexes:
+        if ref() is installed:
+            return index
+    try:
+        ref = weakref.ref(installed)
+    except TypeError:  # a plain list (the check command's): built for this call only
+        return None
+    index = close_index(installed)
+    _close_indexes.insert(0, (ref, index))
+    del _close_indexes[CLOSE_INDEXES_KEPT:]
+    return index
 
 
 def close_names(model: str, installed: list[str], limit: int = 3) -> list[str]:
     """Installed names close to `model` (for 'did you mean' and `Replace with` quickfixes)."""
-    lowered = {name.lower(): name for name in installed}
+    index = _kept_close_index(installed)
+    if index is not None and (model, limit) in index.answers:
+        return list(index.answers[(model, limit)])
+    found = _close_names(model, index or close_index(installed), limit)
+    if index is not None:
+        if len(index.answers) >= 1024:
+            index.answers.clear()
+        index.answers[(model, limit)] = list(found)
+    return found
+
+
+def _close_names(model: str, index: CloseIndex, limit: int) -> list[str]:
     wanted = model.lower()
-    candidates = list(lowered)
+    candidates = list(index.lowered)
     if len(candidates) > CLOSE_NAMES_SCAN:  # 200,000 models: difflib over all would take seconds
-        candidates = [n for n in candidates if n[:3] == wanted[:3]][:CLOSE_NAMES_SCAN]
+        candidates = index.by_start.get(wanted[:3], [])[:CLOSE_NAMES_SCAN]
     matches = difflib.get_close_matches(wanted, candidates, n=limit, cutoff=0.6)
-    base = wanted.split(":", 1)[0]
-    for name in lowered:  # same model, other tag: llama3:70b when llama3:8b is installed
-        if name.split(":", 1)[0] == base and name not in matches:
+    for name in index.by_model.get(wanted.split(":", 1)[0], ()):  # same model, other tag: llama3:70b
+        if len(matches) >= limit:  # when llama3:8b is installed
+            break
+        if name not in matches:
             matches.append(name)
-    return [lowered[m] for m in matches[:limit]]
+    return [index.lowered[m] for m in matches[:limit]]
 
 
 def _first_line(text: str | None) -> str:
@@ -224,7 +292,154 @@ def option_meaning_hints(models: Iterable[Any]) -> list[Diagnostic]:
     return out
 
 
-def classify(
+# ---- what classify reads of one declaration, kept from one call to the next -----------------------
+#
+# A keystroke re-runs `classify` over every declaration of the document (500 in a 5,000-line file,
+# 833 Ollama ones among the 4,178 of the 10 MB file of figure 10), and reading a declaration (its
+# options, its server's URL normalised, its model id validated and parsed) was ~60 us of it: 30 ms
+# a keystroke, 110 ms of event loop for the 10 MB file. All of that follows from the declaration's
+# own text, so `ClassifyMemo` keeps it by that text (and its first column, on which the ranges of
+# its hints depend) and a declaration the edit did not touch is not read again. What depends on
+# the servers (allowed, listed, installed, context length) and on the settings is decided anew on
+# every call, from the functions `classify` is given, and ranges come from the declarations at
+# hand: the results are those of a fresh reading.
+
+URL_OPTION_KEYS = ("base_url", "host", "port")  # all that resolve_base_url reads (also in deployment_config)
+
+
+@dataclass(frozen=True, slots=True)
+class DeclFacts:
+    """What `classify` reads of one Ollama declaration. Plain data only (nothing here keeps a
+    document's tree alive), and little of it: 5,000 declarations are kept. No ranges but the
+    hints': a diagnostic takes its range from the declaration at hand."""
+
+    line: int  # where the declaration started when read: its hints' ranges are for that line
+    checked: bool  # a usable model id: checked against its server (else the hints only)
+    model: Any
+    key: str | None  # the model id's model_names key
+    url_options: Mapping[str, Any]  # the options the server is resolved from (see url_options)
+    url_key: Any  # url_options as a hashable value (None: unhashable, resolved every time)
+    auto_pull: bool | None
+    num_ctx: int | None  # a literal integer num_ctx, else None
+    hints: tuple  # option_meaning_hints of the declaration
+
+
+NO_OPTIONS: Mapping[str, Any] = MappingProxyType({})
+
+
+def url_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of `declaration_options` a base URL is resolved from: URL_OPTION_KEYS, at the top
+    level and in deployment_config (resolve_base_url ignores a deployment_config that is no map)."""
+    found = {key: options[key] for key in URL_OPTION_KEYS if key in options}
+    deployment = options.get("deployment_config")
+    if isinstance(deployment, Mapping):
+        nested = {key: deployment[key] for key in URL_OPTION_KEYS if key in deployment}
+        if nested:
+            found["deployment_config"] = nested
+    return found
+
+
+def url_options_key(options: Mapping[str, Any]) -> Any:
+    """The options a base URL is resolved from (URL_OPTION_KEYS, top level and deployment_config),
+    as a hashable value: equal keys, equal URLs. None when a value is not hashable."""
+    parts: list[Any] = []
+    for section in (options, options.get("deployment_config")):
+        if isinstance(section, Mapping):
+            parts.extend((type(value), value) for value in map(section.get, URL_OPTION_KEYS))
+        else:
+            parts.append(None)
+    key = tuple(parts)
+    try:
+        hash(key)
+    except TypeError:  # `base_url: [..]`: a list is no URL, but resolution decides that, every time
+        return None
+    return key
+
+
+def read_facts(decl: Any, line: int, shared: dict | None = None) -> DeclFacts:
+    """Read an Ollama declaration (`line`: where it starts) for `classify`. `shared`: equal URL
+    options found before, to keep one copy of each."""
+    hints = tuple(option_meaning_hints([decl]))
+    model = getattr(decl, "model", None)
+    checked = getattr(decl, "model_range", None) is not None and isinstance(model, str) and valid_model(model)
+    if not checked:
+        return DeclFacts(line, False, model, None, NO_OPTIONS, None, None, None, hints)
+    options = declaration_options(decl)
+    num_ctx = options.get("num_ctx")
+    if not isinstance(num_ctx, int) or isinstance(num_ctx, bool):
+        num_ctx = None
+    urls = url_options(options)
+    url_key = url_options_key(urls)
+    if url_key is not None and shared is not None:
+        if len(shared) >= 1024:
+            shared.clear()
+        url_key, urls = shared.setdefault(url_key, (url_key, MappingProxyType(urls) if urls else NO_OPTIONS))
+    return DeclFacts(line, True, model, sys.intern(model_names.parse(model).key), urls, url_key,
+                     auto_pull_setting(options), num_ctx, hints)
+
+
+class ClassifyMemo:
+    """DeclFacts by declaration text, from one `classify` call to the next (the language server
+    keeps one for all documents). Two generations bound it: facts not used while `limit`
+    characters of declarations were looked up are dropped."""
+
+    def __init__(self, limit: int = 2_000_000) -> None:
+        self.limit = limit
+        self.reads = 0  # declarations read (not found here): for tests and benchmarks
+        self._young: dict[tuple, DeclFacts] = {}
+        self._old: dict[tuple, DeclFacts] = {}
+        self._chars = 0
+        self._shared: dict = {}  # URL options by their key: one copy of each
+
+    def facts(self, decl: Any) -> tuple[DeclFacts, int]:
+        """The facts of `decl` and how many lines it moved since they were read (its hints move)."""
+        try:
+            start = decl.range.start
+            line, key = start.line, (decl.decl.source, start.character)
+        except Exception:  # noqa: BLE001 - not a language ModelDecl: read it, keep nothing
+            self.reads += 1
+            return read_facts(decl, 0), 0
+        found = self._young.get(key)
+        if found is None:
+            found = self._old.pop(key, None)
+            if found is None:
+                self.reads += 1
+                found = read_facts(decl, line, self._shared)
+            self._young[key] = found
+            self._chars += len(key[0])
+            if self._chars > self.limit:
+                self._old, self._young, self._chars = self._young, {}, 0
+        return found, line - found.line
+
+
+def _moved(rng: Any, lines: int) -> Any:
+    if not lines or rng is None:
+        return rng
+    start, end = rng.start, rng.end
+    return Range(Position(start.line + lines, start.character), Position(end.line + lines, end.character))
+
+
+def _moved_diagnostic(diag: Diagnostic, lines: int) -> Diagnostic:
+    if not lines:
+        return diag
+    return Diagnostic(_moved(diag.range, lines), diag.message, diag.code, diag.severity, diag.source, diag.data,
+                      diag.related)
+
+
+def classify(models: Iterable[Any], **checks: Any) -> list[Diagnostic]:
+    """The Ollama diagnostics of `models` in one go (see `classify_steps` for the arguments)."""
+    steps = classify_steps(models, **checks)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+SLICE_CHECK_EVERY = 32  # declarations between two looks at the clock (classify_steps' slices)
+
+
+def classify_steps(
     models: Iterable[Any],
     *,
     base_url_of: Callable[[Mapping[str, Any]], str],
@@ -235,30 +450,48 @@ def classify(
     on_unreachable: Callable[[str, dict], Any] | None = None,
     missing_severity_explicit: bool | None = None,
     download_size: Callable[[str], int | None] | None = library_download_size,
-) -> list[Diagnostic]:
-    """The Ollama diagnostics of `models` (language ModelDecl objects), without any I/O of its own.
+    memo: ClassifyMemo | None = None,
+    slice_seconds: float | None = None,
+) -> Generator[None, None, list[Diagnostic]]:
+    """A generator returning the Ollama diagnostics of `models` (language ModelDecl objects),
+    without any I/O of its own.
 
-    base_url_of(options): the server of a declaration from its `declaration_options`;
+    base_url_of(options): the server of a declaration from its `declaration_options`, of which it
+    is given only URL_OPTION_KEYS, at the top level and in deployment_config (`url_options`; it is
+    asked once per value);
     allowed(base): whether the server may be contacted (else ollama-host-not-allowed; nothing more asked);
     listing(base): installed names, the failure (-> ollama-unreachable, once per server), or None
     when not known yet (no diagnostic); context_length(base, installed): tokens, or None when unknown;
     missing_severity: diagnostics.missingModel (None for off), and missing_severity_explicit whether
     the user set it (see `missing_model_severity`); download_size(model): bytes a pull would
     download, or None when unknown; on_unreachable(base, options): told about every declaration
-    whose server failed."""
-    models = list(models or ())
-    out: list[Diagnostic] = option_meaning_hints(models)
+    whose server failed; memo: what earlier calls read of the declarations (see ClassifyMemo).
+
+    With `slice_seconds`, it yields whenever that much time went into it since it last yielded
+    (the language server lets requests through then); without, it never yields. Each server's
+    list and allow-list are asked once, at first use, so a pass sees one state of each even when
+    it is spread over several turns of an event loop."""
+    memo = ClassifyMemo() if memo is None else memo
+    clock = time.perf_counter
+    since = clock()
+    read = [(decl, *memo.facts(decl)) for decl in models or () if getattr(decl, "is_ollama", False)]
+    out: list[Diagnostic] = [_moved_diagnostic(hint, moved) for _, facts, moved in read for hint in facts.hints]
+    bases: dict[Any, tuple[str, bool]] = {}  # url_key -> (base, whether it could not be read)
     allowed_of: dict[str, bool] = {}
     problems: dict[str, str | None] = {}
     listings: dict[str, Any] = {}
     indexes: dict[str, dict[str, str]] = {}
-    for decl in ollama_declarations(models):
-        model, options = decl.model, declaration_options(decl)
-        try:
-            base = base_url_of(options)
-        except Exception:  # noqa: BLE001 - a bug in resolution must not stop the other checks
-            logger.exception("base URL of %s unreadable", getattr(decl, "name", "?"))
-            base = str(options.get("base_url") or options.get("host") or "?")
+    missing_texts: dict[tuple, tuple[str, list[str], int | None]] = {}
+    limits: dict[tuple[str, str], Any] = {}
+    for position, (decl, facts, _) in enumerate(read):
+        if slice_seconds is not None and position % SLICE_CHECK_EVERY == 0 and clock() - since > slice_seconds:
+            yield
+            since = clock()
+        if not facts.checked:
+            continue
+        model = facts.model
+        base, unreadable = bases.get(facts.url_key) or _base(facts, base_url_of, bases)
+        if unreadable:
             problems[base] = "it cannot be read"
         data: dict[str, Any] = {"model": model, "baseUrl": base}
         if base not in problems:
@@ -291,7 +524,7 @@ def classify(
             continue
         if isinstance(names, BaseException):
             if on_unreachable is not None:
-                on_unreachable(base, options)
+                on_unreachable(base, declaration_options(decl))  # read again: rare, and not kept
             if first_use:
                 text = getattr(names, "description", None) or _first_line(str(names)) or repr(names)
                 hint = _first_line(getattr(names, "suggestion", None))
@@ -304,29 +537,29 @@ def classify(
             continue
         if base not in indexes:
             indexes[base] = getattr(names, "by_key", None) or _by_key(names)
-        installed = indexes[base].get(model_names.parse(model).key)
+        installed = indexes[base].get(facts.key)
         if installed is None:
-            auto_pull = auto_pull_setting(options)
+            auto_pull = facts.auto_pull
             severity = missing_model_severity(auto_pull, missing_severity, explicit=missing_severity_explicit)
             if severity is None:
                 continue
-            close = close_names(model, names)
-            size = None
-            if auto_pull is not False and download_size is not None:
-                try:
-                    size = download_size(model)
-                except Exception:  # noqa: BLE001 - a size is a nicety
-                    size = None
-            extra: dict[str, Any] = {"closeMatches": close, "autoPull": auto_pull is not False}
+            said = missing_texts.get((model, base, auto_pull))
+            if said is None:  # the same model missing from the same server: said the same way
+                said = missing_texts[(model, base, auto_pull)] = _missing_text(
+                    model, base, auto_pull, names, download_size)
+            message, close, size = said
+            extra: dict[str, Any] = {"closeMatches": list(close), "autoPull": auto_pull is not False}
             if size:
                 extra["downloadSize"] = size
-            out.append(Diagnostic(decl.model_range, _missing_message(model, base, auto_pull, close, size),
+            out.append(Diagnostic(decl.model_range, message,
                                   "ollama-model-missing", severity, data=dict(data, **extra)))
             continue
-        num_ctx = options.get("num_ctx")
-        if not isinstance(num_ctx, int) or isinstance(num_ctx, bool):
+        num_ctx = facts.num_ctx
+        if num_ctx is None:
             continue
-        limit = context_length(base, installed)
+        if (base, installed) not in limits:
+            limits[(base, installed)] = context_length(base, installed)
+        limit = limits[(base, installed)]
         if isinstance(limit, int) and not isinstance(limit, bool) and num_ctx > limit > 0:
             entry = _entry(decl, "num_ctx")
             out.append(Diagnostic(
@@ -338,6 +571,33 @@ def classify(
     return out
 
 
+def _base(facts: DeclFacts, base_url_of: Callable[[Mapping[str, Any]], str],
+          bases: dict[Any, tuple[str, bool]]) -> tuple[str, bool]:
+    """The server of a declaration and whether its URL could not be read, remembered for the call."""
+    options = facts.url_options
+    try:
+        found = (base_url_of(options), False)
+    except Exception:  # noqa: BLE001 - a bug in resolution must not stop the other checks
+        logger.exception("base URL of the declaration of %r unreadable", facts.model)
+        found = (str(options.get("base_url") or options.get("host") or "?"), True)
+    if facts.url_key is not None:
+        bases[facts.url_key] = found
+    return found
+
+
+def _missing_text(model: str, base: str, auto_pull: bool | None, names: Any,
+                  download_size: Callable[[str], int | None] | None) -> tuple[str, list[str], int | None]:
+    """(message, close installed names, download size) of `model` missing from `base`."""
+    close = close_names(model, names)
+    size = None
+    if auto_pull is not False and download_size is not None:
+        try:
+            size = download_size(model)
+        except Exception:  # noqa: BLE001 - a size is a nicety
+            size = None
+    return _missing_message(model, base, auto_pull, close, size), close, size
+
+
 async def model_diagnostics(
     models: Sequence[Any],
     tools: OllamaEditorTools,
@@ -347,9 +607,12 @@ async def model_diagnostics(
     missing_severity: Severity | None = Severity.WARNING,
     environ: Mapping[str, str] | None = None,
     missing_severity_explicit: bool | None = None,
+    memo: ClassifyMemo | None = None,
 ) -> list[Diagnostic]:
     """`classify` over the network: each pass fetches (concurrently) what the previous one asked
-    for, until nothing more is wanted (model lists, then /api/show of installed models)."""
+    for, until nothing more is wanted (model lists, then /api/show of installed models). The
+    declarations are read once for all passes (`memo`, or one of its own)."""
+    memo = ClassifyMemo() if memo is None else memo
     env = os.environ if environ is None else environ
     always = [u for u in (setting_base_url, resolve_base_url({}, setting=setting_base_url, environ=env)) if u]
     hosts = list(allowed_hosts or ())
@@ -377,6 +640,7 @@ async def model_diagnostics(
             context_length=lambda base, installed: peek("show", base, installed),
             missing_severity=missing_severity,
             missing_severity_explicit=missing_severity_explicit,
+            memo=memo,
         )
         if not wanted:
             return diags
