@@ -151,17 +151,20 @@ class ModelCache:
             return None
         return self._fresh.get(base_url)
 
-    def store_models(self, base_url: str, models: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def store_models(self, base_url: str, models: list[dict[str, Any]], *, frozen: bool = False) -> list[dict[str, Any]]:
         """Keep a read-only copy of `models` (made once, here) and return it. A refresh that brings
         the same list back keeps the stored object (so caches built on it stay valid), and entries
-        that did not change are reused: an equality test is cheaper than a copy."""
+        that did not change are reused: an equality test is cheaper than a copy. `frozen`: `models`
+        is already `refreeze(models, self.peek(base_url))` (made in a worker thread for a big list)."""
         previous = self._last.get(base_url)
-        frozen = refreeze(models, previous[0] if previous is not None else None)
+        if not frozen:
+            models = refreeze(models, previous[0] if previous is not None else None)
+        frozen_list = models
         if self._fresh is not None:
-            self._fresh[base_url] = frozen
-        self._last[base_url] = (frozen, time.monotonic())
+            self._fresh[base_url] = frozen_list
+        self._last[base_url] = (frozen_list, time.monotonic())
         self._errors.pop(base_url, None)
-        return frozen
+        return frozen_list
 
     def store_error(self, base_url: str, error: OllamaError) -> None:
         self._errors[base_url] = error

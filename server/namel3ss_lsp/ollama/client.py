@@ -70,6 +70,52 @@ def _error_text(response: httpx.Response) -> str:
     return (text[:200] + "…" if len(text) > 200 else text) or response.reason_phrase or "no details"
 
 
+_BLANK = re.compile(r"[ \t\n\r]*")
+_ARRAY_AT_START = re.compile(r'[ \t\n\r]*\{[ \t\n\r]*"(models|tags)"[ \t\n\r]*:[ \t\n\r]*\[')
+
+
+def loads_in_steps(body: bytes) -> Any:
+    """`json.loads(body)` for a big answer, in a worker thread, without holding the interpreter
+    lock for the whole of it: one `json.loads` call is one C call, so 24 MB of /api/tags (200,000
+    models) held the event loop for ~0.9 s even from a thread. An object whose first member is a
+    big array (`{"models": [...], ...}`) is decoded element by element instead; anything else, or
+    anything unexpected, is left to `json.loads` (which says what is wrong)."""
+    text = body.decode("utf-8")
+    head = _ARRAY_AT_START.match(text)
+    if head is None:
+        return json.loads(text)
+    try:
+        decode = json.JSONDecoder().raw_decode
+        items: list = []
+        at = _BLANK.match(text, head.end()).end()
+        if text[at] != "]":
+            while True:
+                value, at = decode(text, at)
+                items.append(value)
+                at = _BLANK.match(text, at).end()
+                if text[at] == "]":
+                    break
+                if text[at] != ",":
+                    raise ValueError("not a JSON array")
+                at = _BLANK.match(text, at + 1).end()
+        rest = json.loads(f'{{"{head.group(1)}":null{text[at + 1:]}')  # the members after the array
+    except (ValueError, IndexError):
+        return json.loads(text)
+    if not isinstance(rest, dict):
+        return json.loads(text)
+    rest[head.group(1)] = items
+    return rest
+
+
+def _normalize_released(holder: list) -> list[dict[str, Any]]:
+    """`_normalize_entries` of the list in `holder`, let go of here, in the worker thread: freeing
+    200,000 decoded entries on the event loop held it for ~0.5 s."""
+    models = holder.pop()
+    normalized = _normalize_entries(models)
+    del models
+    return normalized
+
+
 def _normalize_entries(models: list) -> list[dict[str, Any]]:
     return [m for m in (normalize_model_entry(e) for e in models) if m is not None]
 
@@ -182,7 +228,7 @@ class OllamaClient:
                 return None
             try:
                 if len(response.content) > OFF_LOOP_BYTES:  # 200,000 models: 20 MB, ~0.5 s of json
-                    return await asyncio.to_thread(json.loads, response.content)
+                    return await asyncio.to_thread(loads_in_steps, response.content)
                 return response.json()
             except (ValueError, UnicodeDecodeError) as exc:
                 snippet = response.content[:60].decode("utf-8", "replace")
@@ -212,7 +258,9 @@ class OllamaClient:
         if not isinstance(models, list):
             raise self._error_metric("/api/tags", errors.protocol(self.base_url, "/api/tags 'models' is not a list"))
         if len(models) > OFF_LOOP_ENTRIES:
-            return await asyncio.to_thread(_normalize_entries, models)
+            holder = [data.pop("models")]  # the decoded entries are let go of in the thread
+            del models, data
+            return await asyncio.to_thread(_normalize_released, holder)
         return _normalize_entries(models)
 
     async def show(self, name: str) -> dict[str, Any]:

@@ -157,6 +157,12 @@ def _kept_close_index(installed: list[str]) -> CloseIndex | None:
     return index
 
 
+def prepare_close_names(installed: list[str]) -> None:
+    """Build (and keep) the lookup of a big list ahead of time: the language server does it in the
+    worker thread that indexes the list, so no publish builds it on the event loop."""
+    _kept_close_index(installed)
+
+
 def close_names(model: str, installed: list[str], limit: int = 3) -> list[str]:
     """Installed names close to `model` (for 'did you mean' and `Replace with` quickfixes)."""
     index = _kept_close_index(installed)

@@ -19,8 +19,8 @@ from typing import Any, AsyncIterator, Iterable, Mapping
 from namel3ss_lsp import model_names
 
 from . import errors
-from .cache import ModelCache, SingleFlight
-from .client import OllamaClient, require_valid_name
+from .cache import ModelCache, SingleFlight, refreeze
+from .client import OFF_LOOP_ENTRIES, OllamaClient, require_valid_name
 from .wire import ProgressCallback, RunningModel, normalize_details
 from .errors import OllamaError
 from .metrics import record_metric
@@ -81,6 +81,15 @@ def extract_model_info(raw: Mapping[str, Any], name: str, entry: Mapping[str, An
     }
 
 
+def _freeze_released(holder: list, old: Any) -> tuple[Any, list[str]]:
+    """`refreeze` of the list in `holder` and its names, in a worker thread, where the list given
+    is let go of too."""
+    models = holder.pop()
+    frozen = refreeze(models, old)
+    del models
+    return frozen, [m["name"] for m in frozen]
+
+
 class OllamaEditorTools:
     """Editor-facing Ollama API. All network methods are async; cached lookups are instant."""
 
@@ -107,6 +116,8 @@ class OllamaEditorTools:
         self._flight = SingleFlight()
         self._clients: dict[str, OllamaClient] = {}
         self._status: dict[str, tuple[dict[str, Any], float]] = {}
+        # (a stored model list, its names, the same as a set): a list of 200,000 is not walked per call
+        self._names: tuple[Any, list[str], frozenset] | None = None
 
     @classmethod
     def default(cls) -> "OllamaEditorTools":
@@ -212,7 +223,7 @@ class OllamaEditorTools:
             result["version"] = version
         if isinstance(models, list):
             result["models_count"] = len(models)
-            result["models"] = [m["name"] for m in models]
+            result["models"] = list(self._names_of(models)[0])
         failure = next((r for r in (models, version) if isinstance(r, BaseException)), None)
         if isinstance(failure, BaseException):
             if not isinstance(failure, OllamaError):
@@ -223,6 +234,14 @@ class OllamaEditorTools:
         self._status[base] = (dict(result), time.monotonic())
         return result
 
+    def _names_of(self, listing: Any) -> tuple[list[str], frozenset]:
+        """The names of a model list, and as a set (remembered for the last list asked about)."""
+        found = self._names
+        if found is None or found[0] is not listing:
+            names = [m["name"] for m in listing]
+            found = self._names = (listing, names, frozenset(names))
+        return found[1], found[2]
+
     # ---- model lists ------------------------------------------------------------------------
     async def _fetch_models(self, base: str) -> list[dict[str, Any]]:
         async def fetch() -> list[dict[str, Any]]:
@@ -231,8 +250,15 @@ class OllamaEditorTools:
             except OllamaError as err:
                 self.cache.store_error(base, err)
                 raise
-            frozen = self.cache.store_models(base, models)
-            record_metric("ollama.models.count", len(models), {"base_url": base})
+            if len(models) > OFF_LOOP_ENTRIES:  # freezing 200,000 entries took 1.5 s of the loop
+                holder = [models]
+                del models  # let go of in the thread (freeing them here held the loop too)
+                frozen, names = await asyncio.to_thread(_freeze_released, holder, self.cache.peek(base))
+                frozen = self.cache.store_models(base, frozen, frozen=True)
+                self._names = (frozen, names, frozenset(names))
+            else:
+                frozen = self.cache.store_models(base, models)
+            record_metric("ollama.models.count", len(frozen), {"base_url": base})
             return frozen
 
         return await self._flight.do(("tags", base), fetch)
@@ -283,7 +309,13 @@ class OllamaEditorTools:
         async def fetch() -> dict[str, Any]:
             raw = await self.client(base).show(name)
             listing = self.cache.peek(base) or []
-            found = model_names.find_installed(name, [m["name"] for m in listing])
+            names, known = self._names_of(listing)
+            if name in known:  # the installed spelling itself: the common case
+                found: str | None = name
+            elif len(names) > OFF_LOOP_ENTRIES:  # parses every name: not on the event loop
+                found = await asyncio.to_thread(model_names.find_installed, name, names)
+            else:
+                found = model_names.find_installed(name, names)
             entry = next((m for m in listing if m["name"] == found), None) if found else None
             return self.cache.store_info(key, extract_model_info(raw, name, entry))
 
