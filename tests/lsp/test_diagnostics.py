@@ -182,3 +182,24 @@ async def test_close_clears_diagnostics(shared_neovim, shared_standin):
     await client.wait_codes(uri, lambda c: "ollama-model-missing" in c)
     client.text_document_did_close(types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
     await wait_until(lambda: len(client.latest(uri).diagnostics) == 0, 5, what="cleared diagnostics")
+
+
+async def test_a_big_publication_serialised_off_the_loop_is_the_same(shared_vscode, shared_standin):
+    """Above PREPARED_FROM diagnostics the publication is serialised in a worker thread and written
+    as text: the client must get the same notification (every diagnostic, version, fields)."""
+    from namel3ss_lsp.lsp.diagnostics import PREPARED_FROM
+
+    client = shared_vscode
+    uri = "file:///many-problems.ai"
+    count = PREPARED_FROM + 50
+    blocks = "".join(model_block("llama3:8b", f"m{i}", config={"temperature": 9}) for i in range(count))
+    client.open(uri, blocks, version=3)
+    final = await client.wait_diagnostics(uri, lambda p: p.version == 3 and len(p.diagnostics) >= count)
+    ranges = [d for d in final.diagnostics if d.code == "out-of-range"]
+    assert len(ranges) == count
+    assert all(d.severity is not None and d.source and d.message for d in ranges)
+    assert [d.range.start.line for d in ranges] == sorted(d.range.start.line for d in ranges)
+    # and a small one next to it still goes the usual way
+    client.open("file:///few.ai", model_block("llama3:8b", "only_one_here", config={"temperature": 9}), version=1)
+    few = await client.wait_diagnostics("file:///few.ai")
+    assert [d.code for d in few.diagnostics] == ["out-of-range"]

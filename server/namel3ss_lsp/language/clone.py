@@ -127,6 +127,12 @@ class Copier:
         return x
 
     def map(self, n: Map, depth: int) -> Map:
+        # A node reached twice (a map or declaration that error recovery left outside the tree, in
+        # the chunk's lists and inside another such node: `{{msg.role}}` in a template) is one
+        # node in the copy too, as in a fresh parse.
+        found = self.memo.get(id(n))
+        if found is not None:
+            return found
         x = _new(Map)
         x.start = n.start + self.delta
         x.end = n.end + self.delta
@@ -146,6 +152,9 @@ class Copier:
         return x
 
     def declaration(self, n: Declaration, depth: int) -> Declaration:
+        found = self.memo.get(id(n))  # already copied (see `map`)
+        if found is not None:
+            return found
         d = self.delta
         x = _new(Declaration)
         x.start = n.start + d

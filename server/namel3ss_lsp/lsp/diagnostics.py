@@ -26,6 +26,7 @@ from .context import ServerContext
 logger = logging.getLogger(__name__)
 
 REPUBLISH_DELAY = 0.02
+PREPARED_FROM = 300  # diagnostics: a publication this big is serialised in a worker thread
 MAX_LANGUAGE_DIAGNOSTICS = 1000  # per document and publication (see language_diagnostics)
 decl_options = classifier.declaration_options  # literal options, deployment_config nested
 
@@ -198,7 +199,18 @@ class DiagnosticsPublisher:
             ollama = []
         if self._ls.documents.get(doc.uri) is not doc or doc.version != version:
             return
-        self.publish(doc, analysis, syntax, ollama)
+        params = self.params(doc, analysis, syntax, ollama)
+        protocol = self._ls.protocol
+        if len(params.diagnostics) > PREPARED_FROM and hasattr(protocol, "notify_prepared"):
+            # Serialising 1,578 diagnostics held the loop 36-55 ms: done in a worker thread.
+            text = await asyncio.to_thread(protocol.json_of, params)
+            if self._ls.documents.get(doc.uri) is not doc or doc.version != version:
+                return
+            self.published_count += 1
+            protocol.notify_prepared(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, text)
+        else:
+            self.published_count += 1
+            self._ls.text_document_publish_diagnostics(params)
         await asyncio.sleep(0)
         if self._ls.documents.get(doc.uri) is doc:
             self._ls.status.document_changed(doc.uri)
@@ -206,6 +218,12 @@ class DiagnosticsPublisher:
     def publish(self, doc: Document, analysis: Any, syntax: list[types.Diagnostic],
                 ollama: list[types.Diagnostic] | None = None) -> None:
         """Publish `syntax`, the Ollama checks (`ollama`, else made now) and the workspace's."""
+        self.published_count += 1
+        self._ls.text_document_publish_diagnostics(self.params(doc, analysis, syntax, ollama))
+
+    def params(self, doc: Document, analysis: Any, syntax: list[types.Diagnostic],
+               ollama: list[types.Diagnostic] | None = None) -> types.PublishDiagnosticsParams:
+        """`syntax`, the Ollama checks (`ollama`, else made now) and the workspace's, for `doc`."""
         diagnostics = list(syntax)
         try:
             if ollama is None:
@@ -219,10 +237,7 @@ class DiagnosticsPublisher:
             diagnostics.extend(convert.diagnostic(d) for d in reference_diagnostics(index.index, doc.uri))
         except Exception:
             logger.exception("workspace diagnostics failed for %s", doc.uri)
-        self.published_count += 1
-        self._ls.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=doc.uri, diagnostics=diagnostics, version=doc.version)
-        )
+        return types.PublishDiagnosticsParams(uri=doc.uri, diagnostics=diagnostics, version=doc.version)
 
     def _on_unreachable(self, base_url: str, options: dict) -> None:
         if self.on_unreachable is not None:

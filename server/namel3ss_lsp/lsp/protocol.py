@@ -173,18 +173,40 @@ class Namel3ssProtocol(LanguageServerProtocol):
                 body = f'{{"id":{compact_json(data.id)},"jsonrpc":"2.0","result":{result.text}}}'
             else:
                 body = json.dumps(data, default=self._serialize_message, separators=(",", ":"))
-            if self._include_headers:
-                header = f"Content-Length: {len(body)}\r\nContent-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
-                body = header + body
-            written = self.writer.write(body.encode(self.CHARSET))
-            if inspect.isawaitable(written):
-                asyncio.ensure_future(written)
+            self._write_body(body)
         except BrokenPipeError:
             logger.exception("Error sending data. BrokenPipeError", exc_info=True)
             raise
         except Exception as error:  # what pygls does: report it, keep serving
             logger.exception("Error sending data", exc_info=True)
             self._server._report_server_error(error, JsonRpcInternalError)
+
+    def json_of(self, value: Any) -> str:
+        """The JSON text of `value` (lsprotocol objects included) as we send it; thread-safe."""
+        return json.dumps(value, default=self._serialize_message, separators=(",", ":"))
+
+    def notify_prepared(self, method: str, params_text: str) -> None:
+        """Send a notification whose params are already JSON text (made off the event loop)."""
+        if self.writer is None:
+            logger.error("Unable to send data, no available transport!")
+            return
+        try:
+            self._write_body(f'{{"method":{compact_json(method)},"jsonrpc":"2.0","params":{params_text}}}')
+        except BrokenPipeError:
+            logger.exception("Error sending data. BrokenPipeError", exc_info=True)
+            raise
+        except Exception as error:
+            logger.exception("Error sending data", exc_info=True)
+            self._server._report_server_error(error, JsonRpcInternalError)
+
+    def _write_body(self, body: str) -> None:
+        """Write one message body (ASCII JSON: its length in characters is its length in bytes)."""
+        if self._include_headers:
+            header = f"Content-Length: {len(body)}\r\nContent-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
+            body = header + body
+        written = self.writer.write(body.encode(self.CHARSET))
+        if inspect.isawaitable(written):
+            asyncio.ensure_future(written)
 
     def _send_error(self, msg_id: Any, code: int, message: str) -> None:
         # A plain dict: pygls' ResponseErrorMessage leaves out an id of None, JSON-RPC wants null.

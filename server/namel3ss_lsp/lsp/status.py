@@ -105,9 +105,14 @@ class StatusMonitor:
         if cached is not None and cached[0] is analysis and cached[1] is settings:
             return cached[2]
         found: list[str] = []
+        hub = self._ls.hub
+        memo = getattr(hub, "classify_memo", None)  # what the Ollama checks read, by declaration text
         for decl in ollama_declarations(analysis):
             try:
-                base = self._ls.hub.base_url_for(decl_options(decl))
+                # the URL options the checks already read (decl_options of 4,178 declarations of a
+                # 10 MB document took 25-44 ms of the loop after every edit)
+                options = memo.facts(decl)[0].url_options if memo is not None else decl_options(decl)
+                base = hub.base_url_for(options)
             except Exception:
                 continue
             if base not in found:

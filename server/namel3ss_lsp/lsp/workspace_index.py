@@ -118,8 +118,10 @@ class WorkspaceIndexService:
         """The open document's summary from this analysis (once per analysis)."""
         if self._from_analysis.get(uri) is analysis:
             return
+        # A memo from the second summary on: a file opened and not edited does not need one.
+        memo = self._memos.get(uri) if uri not in self._from_analysis else self._memos.setdefault(uri, {})
         self._from_analysis[uri] = analysis
-        changed = self.index.set_file(summarize(uri, analysis, self._memos.setdefault(uri, {})))
+        changed = self.index.set_file(summarize(uri, analysis, memo))
         if changed:
             self._republish_dependents(changed, exclude=uri)
 

@@ -70,8 +70,8 @@ class FileSummary:
 
 # What one top-level item contributes: its declarations, its references, whether it is an `app`.
 ItemParts = tuple[tuple["Declared", ...], tuple["Referenced", ...], bool]
-# An open file's parts by item, from its previous summary: (the item's text, its first column, the
-# providers of the model declarations in it) -> (its first line, its parts). See `summarize`.
+# An open file's parts by item, from its previous summary: (the hash and length of the item's text,
+# its first column, the providers of the model declarations in it) -> (its first line, its parts).
 SummaryMemo = dict[tuple, tuple[int, ItemParts]]
 
 
@@ -97,7 +97,10 @@ def summarize(uri: str, analysis: Analysis, memo: SummaryMemo | None = None) -> 
         parts = None
         if memo is not None:
             start = index.position(item.start)
-            key = (text[item.start : item.end], start.character, providers[number])
+            source = text[item.start : item.end]
+            # the text's hash and length, not the text: a memo of every open file's items held a
+            # second copy of their text (5.7 MB for 200 files of 500 lines)
+            key = (hash(source), len(source), start.character, providers[number])
             found = previous.get(key)
             if found is None:
                 parts = _item_parts(uri, item, text, models)
