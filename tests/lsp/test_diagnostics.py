@@ -192,7 +192,7 @@ async def test_a_big_publication_serialised_off_the_loop_is_the_same(shared_vsco
     client = shared_vscode
     uri = "file:///many-problems.ai"
     count = PREPARED_FROM + 50
-    blocks = "".join(model_block("llama3:8b", f"m{i}", config={"temperature": 9}) for i in range(count))
+    blocks = "".join(model_block("llama3:8b", f"many_problems_{i}", config={"temperature": 9}) for i in range(count))
     client.open(uri, blocks, version=3)
     final = await client.wait_diagnostics(uri, lambda p: p.version == 3 and len(p.diagnostics) >= count)
     ranges = [d for d in final.diagnostics if d.code == "out-of-range"]
@@ -203,3 +203,5 @@ async def test_a_big_publication_serialised_off_the_loop_is_the_same(shared_vsco
     client.open("file:///few.ai", model_block("llama3:8b", "only_one_here", config={"temperature": 9}), version=1)
     few = await client.wait_diagnostics("file:///few.ai")
     assert [d.code for d in few.diagnostics] == ["out-of-range"]
+    for done in (uri, "file:///few.ai"):  # the client is shared: leave no declarations behind
+        client.text_document_did_close(types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=done)))
