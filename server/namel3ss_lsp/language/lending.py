@@ -23,6 +23,7 @@ from namel3ss_lsp.language.chunk_cache import Piece, moved
 from namel3ss_lsp.language.checks import duplicate_key
 from namel3ss_lsp.language.clone import Copier, TooDeep
 from namel3ss_lsp.language.models import ModelDecl, copy_model
+from namel3ss_lsp.language.rescan import common_prefix, common_suffix
 from namel3ss_lsp.language.tree import Doc
 
 OLD_TEXTS = 2  # old texts whose nodes one analysis may take as they are (each keeps its text alive)
@@ -98,23 +99,3 @@ def shifted(piece: Piece, delta: int, lines: int, doc: Doc) -> Piece:
     dup_keys = [(duplicate_key(moved(d, lines).range, key, first + lines), key, first + lines)
                 for d, key, first in piece.dup_keys]
     return Piece(items, cp.same(piece.maps), decls, syntax, dup_keys, models, None, 0)
-
-
-def common_prefix(a: str, b: str) -> int:
-    """The length of the longest common prefix of `a` and `b` (compared in blocks, at C speed)."""
-    size, at, step = min(len(a), len(b)), 0, 4096
-    while step:
-        while at + step <= size and a[at : at + step] == b[at : at + step]:
-            at += step
-        step //= 8
-    return at
-
-
-def common_suffix(a: str, b: str, limit: int) -> int:
-    """The length of the longest common suffix of `a` and `b`, at most `limit`."""
-    la, lb, at, step = len(a), len(b), 0, 4096
-    while step:
-        while at + step <= limit and a[la - at - step : la - at] == b[lb - at - step : lb - at]:
-            at += step
-        step //= 8
-    return at

@@ -62,12 +62,7 @@ def ollama_diagnostics(
     analysis: Any, hub: Any, settings: Any, on_unreachable: Any = None
 ) -> list[types.Diagnostic]:
     """The Ollama checks from what the hub already knows; results join when a refresh republishes."""
-    steps = _ollama_steps(analysis, hub, settings, on_unreachable, None)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            return done.value
+    return classifier.run_steps(_ollama_steps(analysis, hub, settings, on_unreachable, None))
 
 
 async def ollama_diagnostics_sliced(

@@ -26,7 +26,7 @@ import asyncio
 import inspect
 import json
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from lsprotocol import types
 from lsprotocol.types import ResponseError, ResponseErrorMessage
@@ -162,24 +162,14 @@ class Namel3ssProtocol(LanguageServerProtocol):
 
     def _send_data(self, data: Any) -> None:
         """pygls' `_send_data` with compact JSON, and a `PreparedResult` written as its text."""
-        if not data:
-            return
-        if self.writer is None:
-            logger.error("Unable to send data, no available transport!")
-            return
-        try:
-            result = getattr(data, "result", None)
-            if isinstance(result, PreparedResult) and getattr(data, "error", None) is None:
-                body = f'{{"id":{compact_json(data.id)},"jsonrpc":"2.0","result":{result.text}}}'
-            else:
-                body = json.dumps(data, default=self._serialize_message, separators=(",", ":"))
-            self._write_body(body)
-        except BrokenPipeError:
-            logger.exception("Error sending data. BrokenPipeError", exc_info=True)
-            raise
-        except Exception as error:  # what pygls does: report it, keep serving
-            logger.exception("Error sending data", exc_info=True)
-            self._server._report_server_error(error, JsonRpcInternalError)
+        if data:
+            self._send_body(lambda: self._body_of(data))
+
+    def _body_of(self, data: Any) -> str:
+        result = getattr(data, "result", None)
+        if isinstance(result, PreparedResult) and getattr(data, "error", None) is None:
+            return f'{{"id":{compact_json(data.id)},"jsonrpc":"2.0","result":{result.text}}}'
+        return self.json_of(data)
 
     def json_of(self, value: Any) -> str:
         """The JSON text of `value` (lsprotocol objects included) as we send it; thread-safe."""
@@ -187,26 +177,28 @@ class Namel3ssProtocol(LanguageServerProtocol):
 
     def notify_prepared(self, method: str, params_text: str) -> None:
         """Send a notification whose params are already JSON text (made off the event loop)."""
+        self._send_body(lambda: f'{{"method":{compact_json(method)},"jsonrpc":"2.0","params":{params_text}}}')
+
+    def _send_body(self, make_body: Callable[[], str]) -> None:
+        """Write the message `make_body()` makes (ASCII JSON: its length in characters is its
+        length in bytes); a failure is reported as pygls reports it, and serving goes on."""
         if self.writer is None:
             logger.error("Unable to send data, no available transport!")
             return
         try:
-            self._write_body(f'{{"method":{compact_json(method)},"jsonrpc":"2.0","params":{params_text}}}')
+            body = make_body()
+            if self._include_headers:
+                header = f"Content-Length: {len(body)}\r\nContent-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
+                body = header + body
+            written = self.writer.write(body.encode(self.CHARSET))
+            if inspect.isawaitable(written):
+                asyncio.ensure_future(written)
         except BrokenPipeError:
             logger.exception("Error sending data. BrokenPipeError", exc_info=True)
             raise
-        except Exception as error:
+        except Exception as error:  # what pygls does: report it, keep serving
             logger.exception("Error sending data", exc_info=True)
             self._server._report_server_error(error, JsonRpcInternalError)
-
-    def _write_body(self, body: str) -> None:
-        """Write one message body (ASCII JSON: its length in characters is its length in bytes)."""
-        if self._include_headers:
-            header = f"Content-Length: {len(body)}\r\nContent-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
-            body = header + body
-        written = self.writer.write(body.encode(self.CHARSET))
-        if inspect.isawaitable(written):
-            asyncio.ensure_future(written)
 
     def _send_error(self, msg_id: Any, code: int, message: str) -> None:
         # A plain dict: pygls' ResponseErrorMessage leaves out an id of None, JSON-RPC wants null.

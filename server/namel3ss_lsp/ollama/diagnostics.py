@@ -434,7 +434,11 @@ def _moved_diagnostic(diag: Diagnostic, lines: int) -> Diagnostic:
 
 def classify(models: Iterable[Any], **checks: Any) -> list[Diagnostic]:
     """The Ollama diagnostics of `models` in one go (see `classify_steps` for the arguments)."""
-    steps = classify_steps(models, **checks)
+    return run_steps(classify_steps(models, **checks))
+
+
+def run_steps(steps: Any) -> Any:
+    """Run a generator of steps (such as `classify_steps`) to its end; its return value."""
     while True:
         try:
             next(steps)
