@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from namel3ss_lsp.language import analyze, clear_cache
 from namel3ss_lsp.language import chunk_cache, rescan
+from namel3ss_lsp.language.analysis import Stepper
 from namel3ss_lsp.language.scan import scan
 from tests.conftest import CORPUS, corpus_files
 from tests.language.snapshot import snapshot
@@ -82,6 +83,48 @@ def test_analysis_lent_the_previous_one_equals_cold(which, changes):
         current = analyze(text, previous=previous)
         assert snapshot(current) == _cold(text)
         previous = current
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(which=st.integers(0, 10_000), changes=edits)
+def test_analysis_spending_the_previous_one_equals_cold(which, changes):
+    """The server's way on the event loop: chunks after the change are moved out of the previous
+    analysis in place (`spend_previous`) instead of copied."""
+    texts = _texts()
+    text = texts[which % len(texts)]
+    previous = analyze(text)
+    for where, snippet, cut in changes:
+        text = _edit(text, where, snippet, cut)
+        current = analyze(text, previous=previous, spend_previous=True)
+        assert snapshot(current) == _cold(text)
+        previous = current
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(which=st.integers(0, 10_000), change=edits)
+def test_an_abandoned_analysis_puts_back_what_it_moved(which, change):
+    """A newer version drops the analysis under way (`Stepper.close`) after any of its steps: the
+    previous analysis is as it was, and lends its chunks to the next one just as well."""
+    texts = _texts()
+    text = texts[which % len(texts)]
+    edited = text
+    for where, snippet, cut in change:
+        edited = _edit(edited, where, snippet, cut)
+    steps = 0
+    while True:  # abandoned after 0, 1, 2, ... steps, until one run finishes first
+        previous = analyze(text)
+        before = snapshot(previous)
+        stepper = Stepper(edited, previous=previous, spend_previous=True)
+        try:
+            for _ in range(steps):
+                next(stepper._steps)  # one step at a time: a budget of 0 would stop after each pause
+        except StopIteration as done:  # finished: now the previous analysis is spent
+            assert snapshot(done.value) == _cold(edited)
+            return
+        stepper.close()
+        assert snapshot(previous) == before, f"abandoned after {steps} steps"
+        assert snapshot(analyze(edited, previous=previous, spend_previous=True)) == _cold(edited)
+        steps += 1
 
 
 def test_the_previous_analysis_is_left_as_it_was_and_extends_still_follow():

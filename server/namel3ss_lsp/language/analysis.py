@@ -79,11 +79,13 @@ _REUSED_PER_STEP = 64  # chunks copied from the cache between two pauses (a pars
 LEAN_FROM = 1_000_000  # characters: the language server analyses bigger documents lean
 
 
-def analyze(text: str, *, remember: bool = True, lean: bool = False, previous: Analysis | None = None) -> Analysis:
+def analyze(text: str, *, remember: bool = True, lean: bool = False, previous: Analysis | None = None,
+            spend_previous: bool = False) -> Analysis:
     """Parse and check one document. Never raises: an internal failure becomes a diagnostic.
     `previous`: the analysis of the document's last text, which lends the chunks an edit did not
-    touch (`lending.Lender`)."""
-    result = Stepper(text, remember=remember, lean=lean, previous=previous).advance(None)
+    touch (`lending.Lender`). `spend_previous`: nobody will read `previous` again, so the chunks
+    after the edit are moved out of it in place rather than copied."""
+    result = Stepper(text, remember=remember, lean=lean, previous=previous, spend_previous=spend_previous).advance(None)
     assert result is not None
     return result
 
@@ -94,9 +96,10 @@ class Stepper:
 
     __slots__ = ("text", "_steps")
 
-    def __init__(self, text: str, *, remember: bool = True, lean: bool = False, previous: Analysis | None = None) -> None:
+    def __init__(self, text: str, *, remember: bool = True, lean: bool = False, previous: Analysis | None = None,
+                 spend_previous: bool = False) -> None:
         self.text = text
-        self._steps = analysis_steps(text, remember=remember, lean=lean, previous=previous)
+        self._steps = analysis_steps(text, remember=remember, lean=lean, previous=previous, spend_previous=spend_previous)
 
     def advance(self, budget: float | None) -> Analysis | None:
         deadline = None if budget is None else time.perf_counter() + budget
@@ -138,9 +141,10 @@ def failed(text: str, exc: BaseException) -> Analysis:
     return Analysis(text, index, Module([], [], Doc(text, index)), diagnostics=[diag])
 
 
-def analysis_steps(text: str, *, remember: bool = True, lean: bool = False,
-                   previous: Analysis | None = None) -> Generator[None, None, Analysis]:
-    """The analysis as a generator: it pauses (yields) between chunks and returns the Analysis."""
+def analysis_steps(text: str, *, remember: bool = True, lean: bool = False, previous: Analysis | None = None,
+                   spend_previous: bool = False) -> Generator[None, None, Analysis]:
+    """The analysis as a generator: it pauses (yields) between chunks and returns the Analysis.
+    Closed or failing before it is done, it leaves `previous` as it was (`Lender.undo`)."""
     if "\r" in text:
         # LSP counts a lone "\r" as a line break, as editors do; the core splits lines on "\n".
         # Replacing it keeps every offset, so ranges stay valid for the editor's text.
@@ -160,11 +164,16 @@ def analysis_steps(text: str, *, remember: bool = True, lean: bool = False,
     yield
     if lean:
         return (yield from _lean_steps(text, index, doc, result))
-    return (yield from _steps(text, index, doc, result, remember, previous))
+    lender = Lender(previous, text, in_place=spend_previous)  # the chunks this text still has
+    try:
+        return (yield from _steps(text, index, doc, result, remember, lender))
+    except BaseException:  # abandoned (GeneratorExit) or failed: what was moved goes back
+        lender.undo()
+        raise
 
 
 def _steps(text: str, index: LineIndex, doc: Doc, result, remember: bool,
-           previous: Analysis | None = None) -> Generator[None, None, Analysis]:
+           lender: Lender) -> Generator[None, None, Analysis]:
     masked = result.masked
     diagnostics: list[Diagnostic] = [_syntax(index, s, e, msg) for s, e, msg in result.errors]
     legacy: list[tuple[int, int]] = []
@@ -182,7 +191,6 @@ def _steps(text: str, index: LineIndex, doc: Doc, result, remember: bool,
     pieces: list[Piece] = []
     fresh: list[tuple[object, int, Piece, Parsed | None]] = []  # parsed here: (key, line, piece, entry)
     reused = 0
-    lender = Lender(previous, text)  # the previous analysis's chunks that this text still has
     for chunk, key, parsed in zip(chunks, keys, found):
         line = index.line_of(chunk.start)
         piece = lender.piece(chunk.start, chunk.end, None if isinstance(key, str) else key[1], line, doc)
@@ -365,15 +373,22 @@ def _check_models(pieces: list[Piece], models: list, fresh: dict) -> list[Diagno
     out: list[Diagnostic] = []
     for piece in pieces:
         entry = fresh.get(id(piece))
+        known = piece.checks if piece.checks is not None and len(piece.checks) == len(piece.models) else None
+        own = None
+        if known is None:  # remembered on the piece: the next analysis borrows it (`lending`)
+            own = piece.checks = []
+            piece.lines = 0
         for i, md in enumerate(piece.models):
             context = (md.provider, md.name in templates)
-            if piece.checks is not None and piece.checks[i][0] == context:
-                diags = piece.checks[i][1]
+            if known is not None and known[i][0] == context:
+                diags = known[i][1]
                 if diags:
                     out += [moved(d, piece.lines) for d in diags]
                 continue
             diags = check_model(md, templates)
             out += diags
+            if own is not None:
+                own.append((context, diags))
             if entry is not None:
                 entry.checks.append((context, diags))
     return out

@@ -63,8 +63,11 @@ class Piece:
         self.dup_keys = dup_keys
         self.models = models  # fresh ModelDecls, provider not inherited yet
         self.own_providers = [md.provider for md in models]  # before inheriting (`extends`)
-        self.checks = checks  # Parsed.checks (None when parsed here), still to be moved down
-        self.lines = lines  # by this many lines
+        # Per model ((provider, extended by another model), diagnostics): Parsed.checks, or those
+        # of the previous analysis's piece, or (None until then) the ones made for this piece;
+        # their diagnostics are still to be moved down by `lines` lines.
+        self.checks = checks
+        self.lines = lines
 
 
 def moved(d: Diagnostic, lines: int) -> Diagnostic:

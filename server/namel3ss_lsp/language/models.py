@@ -132,6 +132,18 @@ def copy_model(md: ModelDecl, decl: Declaration, lines: int) -> ModelDecl:
     return copy
 
 
+def moved_model(md: ModelDecl, lines: int) -> ModelDecl:
+    """A copy of `md` (whose declaration was moved in place, `clone.move`), ranges `lines` lines
+    further down; it shares `md`'s declaration and entry maps, which nobody changes."""
+    copy = object.__new__(ModelDecl)
+    fields = copy.__dict__
+    fields.update(md.__dict__)
+    if lines:
+        for name in ("name_range", "range", "provider_range", "model_range"):
+            fields[name] = _moved(fields[name], lines)
+    return copy
+
+
 def model_declarations(declarations: list[Declaration]) -> list[Declaration]:
     """The declarations `extract_models` reads, in order."""
     found = [d for d in declarations if d.body is not None and d.keywords and d.keyword in ("ai model", "llm")]

@@ -58,9 +58,12 @@ class _Job:
         # Chunks go to the chunk cache once the document is edited, not on didOpen (a branch switch
         # opening 100 files must not churn it); huge documents are analysed lean (no tree kept).
         # The previous analysis lends the chunks before the first changed character as they are.
+        # On the loop, the previous analysis is spent: the chunks after the edit move out of it in
+        # place (put back if this job is dropped: `Stepper.close`). Not in the thread, where a
+        # request on the loop could read the previous analysis while its nodes move.
         previous = doc.analysis if isinstance(doc.analysis, Analysis) else None
         self.stepper = Stepper(doc.text, remember=doc.analysis is not None, lean=len(doc.text) >= LEAN_FROM,
-                               previous=previous)
+                               previous=previous, spend_previous=not self.threaded)
         self.future: asyncio.Future = asyncio.get_running_loop().create_future()
         self.urgent = False
         self.order = order
