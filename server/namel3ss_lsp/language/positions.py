@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from itertools import accumulate
+from itertools import accumulate, islice
 
 from namel3ss_lsp.language.types import Position, Range
 
@@ -23,6 +23,24 @@ def _utf16_len(s: str) -> int:
     return len(s.encode("utf-16-le", "surrogatepass")) // 2
 
 
+_BLOCK = 1 << 16
+_PLUS_ONE = (1).__add__
+
+
+def _line_starts(text: str) -> list[int]:
+    """Start offset of every line: 0, then one past each "\n". Made a block of text at a time, in C
+    calls that each hold the interpreter's lock briefly: one `split` of a 10 MB text held it for
+    tens of milliseconds, while the event loop waited (the analysis of a huge document runs in a
+    worker thread)."""
+    starts = [0]
+    for base in range(0, len(text), _BLOCK):
+        parts = text[base : base + _BLOCK].split("\n")
+        parts.pop()  # the text after the block's last "\n" starts no line
+        # one past each "\n": the lengths so far, each plus one, from the block's start
+        starts.extend(islice(accumulate(map(_PLUS_ONE, map(len, parts)), initial=base), 1, None))
+    return starts
+
+
 class LineIndex:
     """Line starts of one text, for converting offsets and positions both ways."""
 
@@ -32,8 +50,7 @@ class LineIndex:
         self.text = text
         self.ascii = text.isascii()  # then a character is always one UTF-16 unit
         self.has_cr = "\r" in text  # then an offset may fall between "\r" and "\n"
-        # Start offset of every line: 0, then one past each "\n".
-        self.line_starts = [0, *accumulate(len(part) + 1 for part in text.split("\n"))][:-1]
+        self.line_starts = _line_starts(text)
         self._wide: frozenset | None = _NONE if self.ascii else None  # lines with 2-unit characters
 
     def _wide_lines(self) -> frozenset:

@@ -208,7 +208,7 @@ class DiagnosticsPublisher:
             self._ls.text_document_publish_diagnostics(params)
         await asyncio.sleep(0)
         if self._ls.documents.get(doc.uri) is doc:
-            self._ls.status.document_changed(doc.uri)
+            await self._ls.status.document_analysed(doc.uri)
 
     def publish(self, doc: Document, analysis: Any, syntax: list[types.Diagnostic],
                 ollama: list[types.Diagnostic] | None = None) -> None:

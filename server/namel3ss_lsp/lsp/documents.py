@@ -23,6 +23,7 @@ from typing import Any, Callable, TypeVar
 from namel3ss_lsp.language import analyze
 from namel3ss_lsp.language import rescan as _rescan
 from namel3ss_lsp.language.analysis import LEAN_FROM, Analysis, keep_only_chunks_of
+from namel3ss_lsp.language.positions import LineIndex
 from namel3ss_lsp.language.tree import forget_words
 
 from .analysis_queue import THREADED_FROM, AnalysisQueue, bury, trim_heap
@@ -136,17 +137,32 @@ def position_at(text: str, offset: int) -> tuple[int, int]:
     return line, index_to_utf16(text[start:offset], offset - start)
 
 
-def apply_change(text: str, change: Any) -> str:
-    """Apply one `TextDocumentContentChangeEvent` (partial with a range, or whole-document)."""
+def apply_change(text: str, change: Any, index: LineIndex | None = None) -> str:
+    """Apply one `TextDocumentContentChangeEvent` (partial with a range, or whole-document).
+    `index`: a line index of `text` (without lone "\r" line breaks, which it does not count)."""
     new_text = getattr(change, "text", "")
     change_range = getattr(change, "range", None)
     if change_range is None:
         return new_text
-    start = offset_at(text, change_range.start.line, change_range.start.character)
-    end = offset_at(text, change_range.end.line, change_range.end.character)
+    start = _offset(text, index, change_range.start)
+    end = _offset(text, index, change_range.end)
     if end < start:
         start, end = end, start
     return text[:start] + new_text + text[end:]
+
+
+def _offset(text: str, index: LineIndex | None, position: Any) -> int:
+    if index is not None and position.line >= 0:
+        return index.offset(position)  # a bisection instead of a walk to the line (~3 ms at line 2,500)
+    return offset_at(text, position.line, position.character)
+
+
+def _index_of(doc: Document) -> LineIndex | None:
+    """The line index of the document's analysis when it is of the document's very text."""
+    index = getattr(doc.analysis, "line_index", None)
+    if isinstance(index, LineIndex) and index.text is doc.text and not index.has_cr:
+        return index
+    return None
 
 
 @dataclass
@@ -164,6 +180,7 @@ class DocumentStore:
         self._docs: dict[str, Document] = {}
         self.queue = AnalysisQueue(self.get)
         self._release: asyncio.TimerHandle | None = None
+        self.on_release: list[Callable[[], None]] = []  # other caches to empty when documents close
 
     def open(self, uri: str, text: str, version: int | None, language_id: str = "namel3ss") -> Document:
         self.queue.drop(uri)
@@ -177,8 +194,10 @@ class DocumentStore:
             logger.warning("didChange for %s which is not open: ignored", uri)
             return None
         text = doc.text
+        index = _index_of(doc)
         for change in changes:
-            text = apply_change(text, change)
+            text = apply_change(text, change, index)
+            index = None
         doc.text = text
         doc.version = version
         self.queue.drop(uri)  # the analysis under way is of an older text: stop it now
@@ -237,6 +256,8 @@ class DocumentStore:
             keep_only_chunks_of([d.analysis for d in docs if isinstance(d.analysis, Analysis)])
             _rescan.clear()  # the next edit of an open document scans it whole once
             forget_words()  # shared Refs made among the closed trees' nodes would pin their memory
+            for release in self.on_release:
+                release()
         except Exception:  # pragma: no cover - freeing memory must never break a close
             logger.exception("could not release the caches of closed documents")
         if not self.queue.busy and sum(len(d.text) for d in docs) <= RECLAIM_CHARS:

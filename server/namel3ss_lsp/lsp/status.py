@@ -20,10 +20,12 @@ from __future__ import annotations
 import asyncio
 import datetime as _dt
 import logging
+import time
 
 from lsprotocol import types
 
-from .diagnostics import decl_options, ollama_declarations
+from ..ollama import diagnostics as classifier
+from .diagnostics import OLLAMA_SLICE as SLICE, decl_options, ollama_declarations
 
 from .context import ServerContext
 
@@ -97,6 +99,9 @@ class StatusMonitor:
 
     def _doc_bases(self, doc) -> list[str]:
         """The servers a document's declarations use (remembered per analysis and settings)."""
+        return classifier.run_steps(self._doc_bases_steps(doc, None))
+
+    def _doc_bases_steps(self, doc, slice_seconds: float | None):
         analysis = doc.analysis
         if analysis is None:
             return []
@@ -107,11 +112,21 @@ class StatusMonitor:
         found: list[str] = []
         hub = self._ls.hub
         memo = getattr(hub, "classify_memo", None)  # what the Ollama checks read, by declaration text
-        for decl in ollama_declarations(analysis):
+        seen: set[int] = set()  # the memo keeps one copy of equal URL options: each is resolved once
+        since = time.perf_counter()
+        for position, decl in enumerate(ollama_declarations(analysis)):
+            # 27,000 declarations of a 10 MB document: a turn of the loop every `slice_seconds`
+            if slice_seconds is not None and position % 256 == 255 and time.perf_counter() - since > slice_seconds:
+                yield
+                since = time.perf_counter()
             try:
                 # the URL options the checks already read (decl_options of 4,178 declarations of a
                 # 10 MB document took 25-44 ms of the loop after every edit)
                 options = memo.facts(decl)[0].url_options if memo is not None else decl_options(decl)
+                if id(options) in seen:
+                    continue
+                if memo is not None:
+                    seen.add(id(options))
                 base = hub.base_url_for(options)
             except Exception:
                 continue
@@ -127,6 +142,21 @@ class StatusMonitor:
 
     def documents_for(self, base_url: str) -> list[str]:
         return sorted(uri for uri, base in self._document_base.items() if base == base_url)
+
+    async def document_analysed(self, uri: str) -> None:
+        """`document_changed`, reading the document's declarations a slice at a time first."""
+        doc = self._ls.documents.get(uri)
+        if doc is not None:
+            steps = self._doc_bases_steps(doc, SLICE)
+            while True:
+                try:
+                    next(steps)
+                except StopIteration:
+                    break
+                await asyncio.sleep(0)
+                if self._ls.documents.get(uri) is not doc:
+                    return
+        self.document_changed(uri)
 
     def document_changed(self, uri: str) -> None:
         """After a new analysis of `uri`: when its server changed, tell the clients of both."""

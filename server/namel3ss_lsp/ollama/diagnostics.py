@@ -397,6 +397,11 @@ class ClassifyMemo:
         self._chars = 0
         self._shared: dict = {}  # URL options by their key: one copy of each
 
+    def clear(self) -> None:
+        """Forget every declaration (documents closed: their facts, spread over the whole heap,
+        would keep it from being given back)."""
+        self._young, self._old, self._shared, self._chars = {}, {}, {}, 0
+
     def facts(self, decl: Any) -> tuple[DeclFacts, int]:
         """The facts of `decl` and how many lines it moved since they were read (its hints move)."""
         try:
