@@ -100,5 +100,5 @@ def snapshot(analysis: Analysis) -> dict:
     diagnostics = [(d.to_lsp(), d.severity, repr(d.data)) for d in analysis.diagnostics]
     return {
         "tree": tree.rows, "items": items, "legacy": analysis.module.legacy, "declarations": declarations,
-        "maps": maps, "models": models, "diagnostics": diagnostics, "lines": analysis.line_index.line_starts,
+        "maps": maps, "models": models, "diagnostics": diagnostics, "lines": list(analysis.line_index.line_starts),
     }

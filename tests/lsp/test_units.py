@@ -11,6 +11,7 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 
+from namel3ss_lsp.language.positions import LineIndex
 from namel3ss_lsp.lsp import documents, guard, progress
 from namel3ss_lsp.lsp.commands import base as commands
 from namel3ss_lsp.lsp.settings import Settings, SettingsStore, apply
@@ -80,6 +81,32 @@ def test_apply_change_in_order():
     )
     assert documents.apply_change(text, change) == "hello\r\n🦙!"
     assert documents.apply_change(text, SimpleNamespace(text="all new")) == "all new"
+
+
+@pytest.mark.parametrize("text", ["ab\ncd", "a\u2028b\nc", "🦙x\ny\n", "ab", "", "x\n\n🦙é\nz"])
+def test_the_line_index_finds_the_offsets_offset_at_finds(text):
+    """`DocumentStore.change` bisects the analysis's line index when it is of the same text."""
+    index = LineIndex(text)
+    for line in range(0, text.count("\n") + 3):
+        for character in range(0, 6):
+            change = SimpleNamespace(range=types.Range(start=types.Position(line=line, character=character),
+                                                       end=types.Position(line=line, character=character)), text="!")
+            assert documents.apply_change(text, change, index) == documents.apply_change(text, change)
+
+
+def test_big_publications_are_encoded_in_batches_to_the_same_json():
+    from namel3ss_lsp.lsp.server import Namel3ssLanguageServer
+
+    protocol = Namel3ssLanguageServer().protocol
+    diagnostics = [
+        types.Diagnostic(range=types.Range(start=types.Position(line=i, character=0), end=types.Position(line=i, character=3)),
+                         message=f'm{i} é "q" 🦙', severity=types.DiagnosticSeverity.Warning, code="c", source="namel3ss",
+                         data={"model": "x", "n": [1, 2]})
+        for i in range(1000)
+    ]
+    for count in (0, 1, 256, 257, 1000):
+        params = types.PublishDiagnosticsParams(uri="file:///a.ai", diagnostics=diagnostics[:count], version=3)
+        assert protocol.json_in_batches(params) == protocol.json_of(params)
 
 
 def test_command_arguments():

