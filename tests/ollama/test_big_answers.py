@@ -46,3 +46,8 @@ def test_a_big_list_frozen_off_the_loop_keeps_the_stored_list_when_equal():
     changed[5] = {"name": "m5:latest", "size": -1}
     new = refreeze(changed, old)
     assert new is not old and new[4] is old[4] and new[5]["size"] == -1
+    # compared a slice at a time: a change in the last slice, or one entry fewer, is seen too
+    changed = [dict(m) for m in models]
+    changed[-1] = {"name": "m2999:latest", "size": -1}
+    assert refreeze(changed, old)[-1]["size"] == -1
+    assert len(refreeze([dict(m) for m in models[:-1]], old)) == 2999
