@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 
 from namel3ss_lsp import model_names
 from namel3ss_lsp.ollama import OllamaEditorTools, OllamaError, host_allowed, resolve_base_url
-from namel3ss_lsp.ollama.diagnostics import ClassifyMemo, prepare_close_names, url_options_key
+from namel3ss_lsp.ollama.close_names import prepare_close_names
+from namel3ss_lsp.ollama.diagnostics import ClassifyMemo, url_options_key
 from namel3ss_lsp.ollama.urls import BASE_URL_ENV, OLLAMA_HOST_ENV
 
 from .guard import TaskGroup
