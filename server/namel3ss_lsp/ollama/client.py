@@ -23,7 +23,7 @@ import time
 from contextlib import aclosing
 from typing import Any, AsyncIterator
 
-import httpx
+from typing import TYPE_CHECKING
 
 from namel3ss_lsp import __version__, model_names
 
@@ -35,7 +35,28 @@ from .wire import (PullAggregator, ProgressCallback, PullProgress, RunningModel,
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = f"namel3ss-lsp/{__version__} (httpx/{httpx.__version__})"
+
+
+class _OnFirstUse:
+    """The httpx module, imported when first used: importing it (urllib.request, click and pygments
+    for its command line, certifi) was 160-190 ms of the server's ~1 s start-up on a slow machine,
+    all before the answer to `initialize`, which needs no HTTP."""
+
+    def __getattr__(self, name: str) -> Any:
+        import httpx as module  # noqa: PLC0415
+
+        globals()["httpx"] = module
+        return getattr(module, name)
+
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    httpx = _OnFirstUse()
+
+
+def user_agent() -> str:
+    return f"namel3ss-lsp/{__version__} (httpx/{httpx.__version__})"
 OFF_LOOP_BYTES = 1 << 20  # an answer bigger than this is decoded in a worker thread
 OFF_LOOP_ENTRIES = 2000  # a model list longer than this is normalised in a worker thread
 
@@ -148,7 +169,7 @@ class OllamaClient:
             timeout=httpx.Timeout(self.request_timeout),
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=8,
                                 keepalive_expiry=30.0),
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            headers={"User-Agent": user_agent(), "Accept": "application/json"},
             follow_redirects=False,
             trust_env=False,
             # plain http (Ollama's default) uses no TLS: do not load the CA bundle on the event loop

@@ -10,8 +10,6 @@ import subprocess
 import time
 from typing import Any, Mapping
 
-import httpx
-
 from . import errors
 from .errors import OllamaError
 from .urls import url_target
@@ -28,6 +26,8 @@ def _reap() -> None:
 
 async def _answers(base_url: str, timeout: float) -> bool:
     """Whether an Ollama server answers at base_url (not just anything listening on the port)."""
+    import httpx  # noqa: PLC0415 - on first use: importing it is a sixth of the server's start-up
+
     try:
         async with httpx.AsyncClient(timeout=timeout, trust_env=False, follow_redirects=False) as client:
             response = await client.get(base_url + "/api/version")
