@@ -16,10 +16,12 @@ the common suffix of the two texts:
 
 Model declarations are always made anew: the previous ones had their providers inherited through
 `extends` in that analysis. Their checks' results are lent with the chunk (moved by its lines) and
-used again when the model's provider and template role are unchanged. Profile (issue 14): copying every chunk from the chunk cache was 79 %
-of re-analysing 5,000 lines after a keystroke; half of them are now not copied at all. Then
-(profile of the server typing in the middle of 5,000 lines): copying the other half and freeing the
-copies left behind were 35 % of the server's time; moving them in place costs a walk over the nodes.
+used again when the model's provider and template role are unchanged.
+
+Profile (issue 14): copying every chunk from the chunk cache was 79 % of re-analysing 5,000 lines
+after a keystroke; half of them are now not copied at all. Then (the server typing in the middle
+of 5,000 lines): copying the other half and freeing the copies left behind were 35 % of the
+server's time; moving them in place costs one walk over their nodes.
 """
 
 from __future__ import annotations

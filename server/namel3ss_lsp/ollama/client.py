@@ -38,8 +38,8 @@ log = logging.getLogger(__name__)
 
 
 class _OnFirstUse:
-    """The httpx module, imported when first used: importing it (urllib.request, click and pygments
-    for its command line, certifi) was 160-190 ms of the server's ~1 s start-up on a slow machine,
+    """The httpx module, imported when first used: importing it (with urllib.request, and click and
+    pygments for its command line) was 160-190 ms of the server's ~1 s start-up on a slow machine,
     all before the answer to `initialize`, which needs no HTTP."""
 
     def __getattr__(self, name: str) -> Any:
