@@ -71,13 +71,21 @@ async def ollama_diagnostics_sliced(
     """`ollama_diagnostics`, letting the event loop turn after every `slice_seconds` of work: the
     checks of a 10 MB document (833 Ollama declarations, 577 diagnostics) took 25-30 ms in one
     go. Those of a small document take less than a slice, and never wait for a turn."""
-    steps = _ollama_steps(analysis, hub, settings, on_unreachable, slice_seconds)
+    return await run_in_slices(_ollama_steps(analysis, hub, settings, on_unreachable, slice_seconds))
+
+
+async def run_in_slices(steps: Generator[None, None, Any], still_wanted: Callable[[], bool] | None = None) -> Any:
+    """Run a generator of steps to its end, with a turn of the event loop after each step; its
+    return value, or None (and the generator closed) once `still_wanted()` says no."""
     while True:
         try:
             next(steps)
         except StopIteration as done:
             return done.value
         await asyncio.sleep(0)
+        if still_wanted is not None and not still_wanted():
+            steps.close()
+            return None
 
 
 def _ollama_steps(analysis: Any, hub: Any, settings: Any, on_unreachable: Any,

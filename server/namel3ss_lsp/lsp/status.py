@@ -25,7 +25,7 @@ import time
 from lsprotocol import types
 
 from ..ollama import diagnostics as classifier
-from .diagnostics import OLLAMA_SLICE as SLICE, decl_options, ollama_declarations
+from .diagnostics import OLLAMA_SLICE as SLICE, decl_options, ollama_declarations, run_in_slices
 
 from .context import ServerContext
 
@@ -147,15 +147,10 @@ class StatusMonitor:
         """`document_changed`, reading the document's declarations a slice at a time first."""
         doc = self._ls.documents.get(uri)
         if doc is not None:
-            steps = self._doc_bases_steps(doc, SLICE)
-            while True:
-                try:
-                    next(steps)
-                except StopIteration:
-                    break
-                await asyncio.sleep(0)
-                if self._ls.documents.get(uri) is not doc:
-                    return
+            still_open = lambda: self._ls.documents.get(uri) is doc  # noqa: E731
+            await run_in_slices(self._doc_bases_steps(doc, SLICE), still_open)
+            if not still_open():
+                return
         self.document_changed(uri)
 
     def document_changed(self, uri: str) -> None:
