@@ -9,6 +9,7 @@ the same, node for node (type, offsets, every field), whichever path produced th
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -206,3 +207,17 @@ def test_generated_files_parse_the_same(monkeypatch):
         c, t = _compare(generator.file(), monkeypatch)
         chunks, taken = chunks + c, taken + t
     assert taken >= chunks // 3, (taken, chunks)  # the shortcut was exercised, not only Lark
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(SNIPPETS + ["key: value", "k:\t'v'", "n: -1.5e3", "w: a.b::c/d@e", "x: 1abc",
+                                            "y: 1.5.6", " # note", "\r\n", "\n  ", "\f", "  "]), max_size=12))
+def test_the_builders_pair_token_is_the_grammars_pair(snippets):
+    """The fast path finds PAIR tokens with the builder's regex (which has groups for key and
+    value): at every offset of any text it must match exactly what the grammar's PAIR matches."""
+    grammar_pair = next(t for t in parser.get_parser().terminals if t.name == "PAIR")
+    expected = re.compile(grammar_pair.pattern.to_regexp())
+    text = "".join(snippets)
+    for i in range(len(text) + 1):
+        want, got = expected.match(text, i), parser.PAIR_TOKEN.match(text, i)
+        assert (want and want.end()) == (got and got.end()), (text, i)

@@ -376,7 +376,7 @@ def _check_models(pieces: list[Piece], models: list, fresh: dict) -> list[Diagno
         known = piece.checks if piece.checks is not None and len(piece.checks) == len(piece.models) else None
         own = None
         if known is None:  # remembered on the piece: the next analysis borrows it (`lending`)
-            own = piece.checks = []
+            own = piece.checks = [] if piece.models else ()
             piece.lines = 0
         for i, md in enumerate(piece.models):
             context = (md.provider, md.name in templates)

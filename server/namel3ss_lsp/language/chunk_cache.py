@@ -56,13 +56,15 @@ class Piece:
     __slots__ = ("items", "maps", "decls", "syntax", "dup_keys", "models", "own_providers", "checks", "lines")
 
     def __init__(self, items, maps, decls, syntax, dup_keys, models, checks, lines=0) -> None:
-        self.items = items
-        self.maps = maps
-        self.decls = decls
-        self.syntax = syntax
-        self.dup_keys = dup_keys
-        self.models = models  # fresh ModelDecls, provider not inherited yet
-        self.own_providers = [md.provider for md in models]  # before inheriting (`extends`)
+        # An empty list is one more object for the garbage collector to walk, and most pieces
+        # have no syntax errors, duplicate keys or models: ~40,000 of 540,000 objects at 4 MB.
+        self.items = items or ()
+        self.maps = maps or ()
+        self.decls = decls or ()
+        self.syntax = syntax or ()
+        self.dup_keys = dup_keys or ()
+        self.models = models or ()  # fresh ModelDecls, provider not inherited yet
+        self.own_providers = [md.provider for md in models] if models else ()  # before inheriting (`extends`)
         # Per model ((provider, extended by another model), diagnostics): Parsed.checks, or those
         # of the previous analysis's piece, or (None until then) the ones made for this piece;
         # their diagnostics are still to be moved down by `lines` lines.

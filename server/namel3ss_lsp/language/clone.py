@@ -109,22 +109,14 @@ class Copier:
         if v is None:
             x.value_node = None
             return x
-        parts = v.parts
-        if len(parts) == 1 and type(parts[0]) is Atom:  # `key: value` on one line: the common case
-            a = parts[0]
-            doc = self.doc
-            y = x.value_node = _new(Value)
-            y.start = v.start + d
-            y.end = v.end + d
-            y.doc = doc
-            z = _new(Atom)
-            z.start = a.start + d
-            z.end = a.end + d
-            z.doc = doc
-            z.kind = a.kind
-            z.text = a.text
-            z.value = a.value
-            y.parts = [z]
+        if type(v) is Atom:  # `key: value` on one line: the common case
+            z = x.value_node = _new(Atom)
+            z.start = v.start + d
+            z.end = v.end + d
+            z.doc = self.doc
+            z.kind = v.kind
+            z.text = v.text
+            z.value = v.value
         else:
             x.value_node = self.value(v, depth)
         return x
@@ -165,12 +157,12 @@ class Copier:
         x.doc = self.doc
         parts = x.parts = self.items(n.parts, depth + 1)
         x.body = None if n.body is None else self.map(n.body, depth)
-        x.keywords = list(n.keywords)
+        x.keywords = n.keywords  # a tuple of strings: shared
         x.name = n.name
         x.name_start = n.name_start + d if n.name is not None else n.name_start
         x.name_end = n.name_end + d if n.name is not None else n.name_end
         # The tail is always the last parts of the header (the same objects): keep it so.
-        x.tail = parts[len(parts) - len(n.tail) :]
+        x.tail = parts[len(parts) - len(n.tail) :] if n.tail else ()
         self.memo[id(n)] = x
         return x
 

@@ -2,7 +2,7 @@
 
 Lark's lexer and LALR tables cost three times what building the nodes does. This module reads a
 chunk with the grammar's own terminal regexes (taken from the loaded parser, so it follows the
-grammar) and calls the same `TreeBuilder` methods in the order the parser's reductions would, so
+grammar; PAIR through the builder's PAIR_TOKEN, which a test checks against the grammar's) and calls the same `TreeBuilder` methods in the order the parser's reductions would, so
 the nodes, errors and collected maps and declarations are the same. It covers:
 
 * blocks: a header line ending in `{` (OPEN_HEAD), `key: simple-value` lines (PAIR), nested
@@ -62,7 +62,7 @@ class FastPath:
     def __init__(self, terminals, builder) -> None:
         by_name = {t.name: t for t in terminals}
         patterns = {name: t.pattern.to_regexp() for name, t in by_name.items()}
-        self.pair = re.compile(patterns["PAIR"]).match
+        self.pair = builder.pair_token.match  # the grammar's PAIR, with groups for the builder
         self.open_head = re.compile(patterns["OPEN_HEAD"]).match
         self.newline = re.compile(patterns["_NL"]).match
         self.lbrace = re.compile(patterns["LBRACE"]).match
@@ -92,7 +92,7 @@ class FastPath:
             raise _GiveUp
         builder = self.builder
         pair, open_head = self.pair, self.open_head
-        pair_at, base = builder.pair_at, builder.chunk_base()
+        pair_entry, base = builder.pair_entry, builder.chunk_base()
         items: list = []
         append = items.append
         n = len(text)
@@ -113,9 +113,8 @@ class FastPath:
                 continue
             m = pair(text, pos)
             if m is not None:
-                end = m.end()
-                append(pair_at(text, pos, end, base))  # what `_pair` does with the token's text
-                pos = end
+                append(pair_entry(m, base))  # what `_pair` does with Lark's token
+                pos = m.end()
                 continue
             m = open_head(text, pos)
             if m is not None:

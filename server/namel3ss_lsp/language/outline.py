@@ -20,7 +20,9 @@ _KINDS = {
     "dataset": 18, "index": 18, "memory": 18, "rag_pipeline": 18, "knowledge": 18,  # Array
 }
 _DEFAULT_KIND = 13  # Variable
-_COMMENT_LINE = re.compile(r"[ \t]*#")
+# Two or more lines in a row that are comments (a line, as the line index counts them, starts
+# after each "\n"): one regex pass finds every run, where testing each line took a Python step a line.
+_COMMENT_RUN = re.compile(r"^[ \t]*#[^\n]*(?:\n[ \t]*#[^\n]*)+", re.MULTILINE)
 
 if TYPE_CHECKING:  # analysis.py reads outlines chunk by chunk for huge documents: no import cycle
     from namel3ss_lsp.language.analysis import Analysis
@@ -99,14 +101,7 @@ def folding_ranges(analysis: "Analysis") -> list[tuple[int, int, str]]:
         first, last = index.line_of(start), index.line_of(max(start, end - 1))
         if last > first:
             out.append((first, last, "region"))
-    run_start = None
-    for line in range(index.line_count + 1):
-        is_comment = line < index.line_count and bool(_COMMENT_LINE.match(analysis.text, index.line_starts[line]))
-        if is_comment and run_start is None:
-            run_start = line
-        elif not is_comment and run_start is not None:
-            if line - 1 > run_start:
-                out.append((run_start, line - 1, "comment"))
-            run_start = None
+    line_of = index.line_of
+    out += [(line_of(m.start()), line_of(m.end()), "comment") for m in _COMMENT_RUN.finditer(analysis.text)]
     out.sort()
     return out

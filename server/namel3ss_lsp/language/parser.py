@@ -51,14 +51,18 @@ UnexpectedCharacters: type = type(None)
 UnexpectedInput: type = type(None)
 UnexpectedToken: type = type(None)
 
-# Splits a PAIR token (`key: value  # comment` + line end) into key and value; mirrors the grammar.
-_PAIR_SPLIT = re.compile(
-    r"""([\w$][\w$\-]*)[ \t]*:[ \t]+("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'"""
-    r"""|[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[\w$][\w$\-]*(?:(?:\.|::?|/|@)[\w$\-]+)*)"""
-    r"""(?=[ \t]*(?:\#[^\n]*)?(?:\r?\n|\Z))"""
+# A PAIR token (`key: value  # comment` + line end): the grammar's PAIR with groups, the key (1),
+# then the value as a string (2), a number (3) or a word (4). The group that matched says the
+# value's kind: `lastindex`, as the value's group closes last.
+_PAIR_KEY_VALUE = (
+    r"""([\w$][\w$\-]*)[ \t]*:[ \t]+(?:("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')"""
+    r"""|([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)|([\w$][\w$\-]*(?:(?:\.|::?|/|@)[\w$\-]+)*))"""
 )
+# The whole token, as the fast path reads it: comment, line ends and the next line's indentation
+# (tests/language/test_fastpath.py checks it matches what the grammar's PAIR matches).
+PAIR_TOKEN = re.compile(_PAIR_KEY_VALUE + r"[ \t]*(?:#[^\n]*)?(?:\r?\n[\t \f\r]*)+")
+_PAIR_KINDS = (None, None, "string", "number", "word")
 _HEAD_PART = re.compile(r"""[\w$][\w$\-]*|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|:|\{""")
-_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 
 
 def grammar_text() -> str:
@@ -76,6 +80,8 @@ class TreeBuilder:
     """Inline transformer: each method receives the children of one reduced rule (Lark calls the
     methods named after the rules; no base class is needed)."""
 
+    pair_token = PAIR_TOKEN  # what `pair_entry` reads, for the fast path
+
     def _atom(self, tok: Token) -> Atom:
         base = _ctx.base
         doc = _ctx.doc
@@ -92,27 +98,19 @@ class TreeBuilder:
         return _ctx.base
 
     def _pair(self, tok: Token) -> Entry:
-        return self.pair_at(tok.value, 0, len(tok.value), _ctx.base + tok.start_pos)
+        return self.pair_entry(PAIR_TOKEN.match(tok.value), _ctx.base + tok.start_pos)
 
-    def pair_at(self, source: str, start: int, end: int, base: int) -> Entry:
-        """The Entry of a PAIR token that is source[start:end], source[0] being at offset `base` of
-        the document (Lark's token: the token's text; the fast path's: the chunk, no copy)."""
-        m = _PAIR_SPLIT.match(source, start, end)
+    def pair_entry(self, m: re.Match, base: int) -> Entry:
+        """The Entry of a PAIR token matched by `PAIR_TOKEN` (in Lark's token text, or in the fast
+        path's chunk), the matched text's offset 0 being at offset `base` of the document."""
         doc = _ctx.doc
-        key = m.group(1)
-        text = m.group(2)
-        first = text[0]
-        if first in "\"'":
-            kind = "string"
-        elif (first.isdigit() or first in "+-.") and _NUMBER.fullmatch(text):  # isdigit() covers \d
-            kind = "number"
-        else:
-            kind = "word"
-        vstart, vend = base + m.start(2), base + m.end(2)
+        group = m.lastindex
+        kind = _PAIR_KINDS[group]
+        text = m.group(group)
+        vstart, vend = base + m.start(group), base + m.end(group)
         atom = Atom(kind, text, atom_value(kind, text, text), vstart, vend, doc)
-        value = Value([atom], vstart, vend, doc)
-        at = base + start
-        return Entry(key, at, base + m.end(1), value, at, vend, doc)
+        at = base + m.start()
+        return Entry(m.group(1), at, base + m.end(1), atom, at, vend, doc)  # a one-token value is its Atom
 
     def _part(self, item):
         return item if isinstance(item, Node) else self._atom(item)  # a token (Lark's or the fast path's)
@@ -156,9 +154,13 @@ class TreeBuilder:
     def value(self, children):
         if len(children) == 1:
             parts = children[0]
+            if len(parts) == 1 and type(parts[0]) is Atom:
+                return parts[0]  # a one-token value is its Atom (see tree.Atom.parts)
             return Value(parts, parts[0].start, parts[-1].end, _ctx.doc)
         node, op, parts = children
         base = _ctx.base
+        if type(node) is Atom:
+            node = Value([node], node.start, node.end, _ctx.doc)
         node.parts.append(Atom("word", op.value, op.value, base + op.start_pos, base + op.end_pos, _ctx.doc))
         node.parts.extend(parts)
         node.end = parts[-1].end

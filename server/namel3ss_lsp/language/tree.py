@@ -7,7 +7,10 @@ the nesting.
 
     Module.items      Entry (`key: value`) | Declaration (`kw name tail { ... }`)
     Declaration.body  Map | None            Map.items  Entry | Declaration
-    Entry.value_node  Value (parts: Atom | Map | ListNode | Group)
+    Entry.value_node  Atom | Value (parts: Atom | Map | ListNode | Group)
+
+A value of one token (`model: llama3`, most of a file) is that token's Atom, which answers like a
+one-part Value (`parts`, `single`, `map`); a Value holds the rest: a map, a list, or several parts.
 """
 
 from __future__ import annotations
@@ -82,6 +85,19 @@ class Atom(Node):
         if self.kind == "string" and self.end - self.start >= 2:
             return self.doc.index.range(self.start + 1, self.end - 1)
         return self.range
+
+    # As the value of an entry or a list element, an Atom stands for a Value of one part: the
+    # Value and its list were two of the four objects of every `key: value` (the garbage
+    # collector walks each one, and each is ~70 bytes).
+    @property
+    def parts(self) -> tuple:
+        return (self,)
+
+    @property
+    def single(self) -> Atom:
+        return self
+
+    map = None
 
 
 class Map(Node):
@@ -173,7 +189,7 @@ class Entry(Node):
 
     __slots__ = ("key", "key_start", "key_end", "value_node")
 
-    def __init__(self, key: str, key_start: int, key_end: int, value_node: Value | None, start: int, end: int, doc: Doc) -> None:
+    def __init__(self, key: str, key_start: int, key_end: int, value_node: Value | Atom | None, start: int, end: int, doc: Doc) -> None:
         self.start = start
         self.end = end
         self.doc = doc
@@ -264,23 +280,25 @@ _HTTP_VERBS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIO
 
 def _read_header(parts: list):
     """Split header parts into keywords, name and tail (generic: no keyword list is required)."""
+    # Keywords are a tuple of strings and an empty tail is the shared `()`: neither is an object
+    # the garbage collector walks (lists always are; a file has one header per ~12 lines).
     if not parts or not isinstance(parts[0], Atom) or parts[0].kind != "word":
-        return [], None, 0, 0, list(parts)
+        return (), None, 0, 0, list(parts) or ()
     if len(parts) >= 2 and parts[0].text == "ai" and isinstance(parts[1], Atom) and parts[1].text == "model":
-        nkw = 2
+        keywords = ("ai", "model")
+        rest = parts[2:]
     else:
-        nkw = 1
-    keywords = [p.text for p in parts[:nkw]]
-    rest = parts[nkw:]
+        keywords = (parts[0].text,)
+        rest = parts[1:]
     if not rest or not isinstance(rest[0], Atom) or rest[0].kind not in ("word", "string", "path"):
-        return keywords, None, 0, 0, rest
+        return keywords, None, 0, 0, rest or ()
     first = rest[0]
     # `endpoint GET /api/x` and `endpoint POST "/x"`: the verb and the route together name it.
     if first.kind == "word" and first.text in _HTTP_VERBS and len(rest) >= 2 and isinstance(rest[1], Atom) and rest[1].kind in ("path", "string"):
         second = rest[1]
-        return keywords, f"{first.text} {second.value}", first.start, second.end, rest[2:]
+        return keywords, f"{first.text} {second.value}", first.start, second.end, rest[2:] or ()
     name = first.value if first.kind == "string" else first.text
-    return keywords, str(name), first.start, first.end, rest[1:]
+    return keywords, str(name), first.start, first.end, rest[1:] or ()
 
 
 # ---- values of atoms -------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from enum import IntEnum
 from typing import Any
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Position:
     """A place in a document: 0-based line, 0-based character in UTF-16 code units (as LSP)."""
 
@@ -18,7 +18,7 @@ class Position:
         return {"line": self.line, "character": self.character}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Range:
     """A half-open span [start, end) of a document."""
 
@@ -42,7 +42,7 @@ class Severity(IntEnum):
     HINT = 4
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Diagnostic:
     range: Range
     message: str
