@@ -226,10 +226,12 @@ def _steps(text: str, index: LineIndex, doc: Doc, result, remember: bool,
     decls = [d for piece in pieces for d in piece.decls]
     maps = [m for piece in pieces for m in piece.maps]
     spans = [(c.start, c.end, None if isinstance(k, str) else k[1]) for c, k in zip(chunks, keys)]
-    # The pieces are what the next analysis borrows from: kept for a document being edited
-    # (`remember`), not for every file opened or indexed (~650 bytes a chunk).
+    # The pieces are what the next analysis borrows from (~650 bytes a chunk, freed with the
+    # analysis): kept even when nothing goes to the chunk cache (`remember` False, as on didOpen),
+    # or the first edit after opening re-parsed every chunk and cached a template of each, which
+    # doubled the memory of every document once edited (issue 17).
     return Analysis(text, index, Module(items, legacy, doc), decls, maps, models, diagnostics, chunks=spans,
-                    pieces=pieces if remember else [])
+                    pieces=pieces)
 
 
 def _lean_steps(text: str, index: LineIndex, doc: Doc, result) -> Generator[None, None, Analysis]:
