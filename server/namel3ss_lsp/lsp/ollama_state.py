@@ -88,7 +88,7 @@ class OllamaHub:
         self._index_tasks: dict[str, tuple[list, asyncio.Task]] = {}
         self._running: dict[str, list[dict] | None] = {}  # base URL -> /api/ps at the last health check
         # what the Ollama checks read of each declaration, by its text: a keystroke re-reads only
-        # the declaration it changed (ollama/diagnostics.py ClassifyMemo; nothing there depends on us)
+        # the declaration it changed (ollama/declarations.py ClassifyMemo; nothing there depends on us)
         self.classify_memo = ClassifyMemo()
         self._base_urls: dict[tuple, str] = {}  # see base_url_for
 

@@ -25,7 +25,7 @@ of layers to offload, and Ollama has no per-model GPU count. So `num_gpu: 0` (no
 num_gpu 0 (no layer offloaded: CPU only), and any other value is not sent (Ollama offloads as
 many layers as fit on the GPUs it sees; choose them with CUDA_VISIBLE_DEVICES for `ollama serve`).
 `gpu_layers` and config `num_gpu` (Ollama's own meaning) win over it. The classifier
-(ollama/diagnostics.py) tells the user with a hint (`ollama-option-meaning`).
+(ollama/declarations.py) tells the user with a hint (`ollama-option-meaning`).
 
 `auto_pull_model` (default true): a missing model is pulled before the first request (and once
 more if the server reports it missing mid-way). `auto_start_server` starts `ollama serve` only
