@@ -184,3 +184,43 @@ async def test_streamed_text_is_concatenated_in_order():
         await asyncio.sleep(0.003)
     wd.end()
     assert "".join(v.message for kind, v in fake.sent if kind == "report") == "".join(words)
+
+
+def test_garbage_alive_at_a_settle_is_freed_once_it_dies(monkeypatch):
+    """A request in flight when an analysis settles (a cycle: exception, traceback, frames) used to be
+    frozen with the trees and never freed once it died; the periodic sweep frees it."""
+    import gc
+    import weakref
+
+    from namel3ss_lsp.lsp import analysis_queue
+
+    monkeypatch.setattr(analysis_queue, "SWEEP_LIMIT", 10**9)  # this test process holds many objects
+
+    class InFlight:
+        pass
+
+    request = InFlight()
+    request.itself = request  # a cycle: only the collector can free it
+    gone = weakref.ref(request)
+    gc.collect()  # it has lived long: the oldest generation
+    frozen = gc.get_freeze_count()
+    analysis_queue.sweep_garbage(1)  # an analysis settles while the request is alive
+    assert gc.get_freeze_count() == frozen  # few young objects: nothing was frozen
+    del request
+    analysis_queue.sweep_garbage()  # the status monitor's periodic sweep
+    assert gone() is None
+
+
+def test_a_sweep_freezes_what_it_would_take_long_to_walk(monkeypatch):
+    import gc
+
+    from namel3ss_lsp.lsp import analysis_queue
+
+    monkeypatch.setattr(analysis_queue, "SWEEP_LIMIT", 1_000)
+    kept = [[i] for i in range(5_000)]  # a new tree, as many objects as the limit five times over
+    frozen = gc.get_freeze_count()
+    try:
+        analysis_queue.sweep_garbage(1)
+        assert gc.get_freeze_count() >= frozen + len(kept)
+    finally:
+        gc.unfreeze()  # back in view for the rest of the test session

@@ -11,9 +11,10 @@ Analysis is pure CPU work, and the event loop must keep answering while it runs 
 - A big document (over THREADED_FROM characters) is analysed in a worker thread instead, so that
   the steps that cannot be sliced (the first scan of 10 MB) do not hold the loop either; over
   `LEAN_FROM` characters it is analysed lean (no syntax tree kept: see `language.analysis`).
-- The cyclic garbage collector is paused while jobs run and the finished analyses are frozen out
-  of its view (`gc.freeze`): a full collection over the trees of ten big documents took ~1 s, all
-  of it with the loop stopped, while the trees hold no reference cycles at all.
+- The cyclic garbage collector is paused while jobs run; when they settle, young garbage is
+  collected, and once many objects are in the collector's view (new trees) they are frozen out of
+  it (`sweep_garbage`): a full collection over the trees of ten big documents took ~1 s, all of it
+  with the loop stopped, while the trees hold no reference cycles at all.
 - An analysis that is replaced or closed is `bury`-ed: once nothing else holds it, it is taken
   apart a few thousand nodes at a time between turns of the loop (freeing a 10 MB document's
   analysis in one go held the loop for 0.1-0.3 s).
@@ -37,6 +38,7 @@ from namel3ss_lsp.language.analysis import LEAN_FROM, Analysis, Stepper
 logger = logging.getLogger(__name__)
 
 SLICE = 0.003  # seconds of analysis on the event loop between two turns of the loop
+SWEEP_LIMIT = 20_000  # objects in the collector's view at most for `sweep_garbage` to walk them (~5 ms)
 # characters: bigger documents are analysed in a worker thread, where the steps that cannot be cut
 # into slices (scanning the whole text, the file-wide checks) only share the interpreter's lock
 THREADED_FROM = 250_000
@@ -164,9 +166,9 @@ class AnalysisQueue:
 
     def _settle(self) -> None:
         if not self._jobs:
-            # Everything alive now (the new trees above all) leaves the collector's view: they hold
-            # no cycles, and scanning them was the longest pause of the server.
-            gc.freeze()
+            # Young garbage goes; a big new tree leaves the collector's view (it holds no cycles,
+            # and scanning it was the longest pause of the server).
+            sweep_garbage(1)
             gc.enable()
 
 
@@ -181,6 +183,21 @@ def _advance_until_dropped(job: _Job) -> Analysis | None:
         if result is not None:
             return result
     return None
+
+
+def sweep_garbage(generation: int = 2) -> None:
+    """Collect the cyclic garbage of generations up to `generation` among the objects not frozen
+    when those generations hold few (a few ms); when they hold many (new trees, a model list),
+    freeze everything instead: that is what the server keeps, and out of view nothing walks it again.
+
+    The server has no automatic full passes (`server.serve`). It used to freeze everything after
+    every analysis, so whatever was alive then and died later as a cycle (a request in flight, a
+    failed connection: exception, traceback, frames, anyio events, ~13 KB) was never freed: 4 MB a
+    minute with Ollama down, a health check a second and a keystroke every half second."""
+    if sum(len(gc.get_objects(g)) for g in range(generation + 1)) > SWEEP_LIMIT:
+        gc.freeze()
+    else:
+        gc.collect(generation)
 
 
 def trim_heap() -> None:

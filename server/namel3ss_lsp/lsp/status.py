@@ -25,6 +25,7 @@ import time
 from lsprotocol import types
 
 from ..ollama import diagnostics as classifier
+from .analysis_queue import sweep_garbage
 from .diagnostics import OLLAMA_SLICE as SLICE, decl_options, ollama_declarations, run_in_slices
 
 from .context import ServerContext
@@ -237,6 +238,7 @@ class StatusMonitor:
                 )
         # check_status re-read the model list (or recorded the failure): let diagnostics follow.
         self._ls.hub.note(base_url)
+        sweep_garbage()  # the old generation too, here only: every health-check interval (30 s by default)
         return status
 
     async def _check(self, base_url: str) -> dict:
