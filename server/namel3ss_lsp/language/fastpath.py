@@ -2,8 +2,9 @@
 
 Lark's lexer and LALR tables cost three times what building the nodes does. This module reads a
 chunk with the grammar's own terminal regexes (taken from the loaded parser, so it follows the
-grammar; PAIR through the builder's PAIR_TOKEN, which a test checks against the grammar's) and calls the same `TreeBuilder` methods in the order the parser's reductions would, so
-the nodes, errors and collected maps and declarations are the same. It covers:
+grammar; PAIR through the builder's PAIR_TOKEN, which a test checks against the grammar's) and
+calls the same `TreeBuilder` methods in the order the parser's reductions would, so the nodes,
+errors and collected maps and declarations are the same. It covers:
 
 * blocks: a header line ending in `{` (OPEN_HEAD), `key: simple-value` lines (PAIR), nested
   blocks, closing braces, comments, blank lines and `,` separators;

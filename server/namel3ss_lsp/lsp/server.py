@@ -287,8 +287,9 @@ def serve(tcp: bool = False, host: str = "127.0.0.1", port: int = 2087, log_leve
     # finds next to nothing; but while a 200,000-model list was read in worker threads, the usual
     # trigger (a quarter more long-lived objects) fired a dozen full passes over the growing list,
     # 34 to 712 ms each: those were completion's stalls. Young collections go on as usual; full
-    # ones happen where the server chooses (documents.release, once little text is left open), so
-    # cyclic garbage that lived long enough to reach the oldest generation waits until then.
+    # ones happen where the server chooses: over what is not frozen at each health check
+    # (analysis_queue.sweep_garbage, skipped while a big list or tree is still in view), over
+    # everything once little text is left open (documents.release).
     gc.set_threshold(*gc.get_threshold()[:2], FULL_COLLECTIONS_NEVER)
     if tcp:
         framing.start_tcp(ls, host, port, max_message_size=max_message_size)
