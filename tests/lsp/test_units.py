@@ -224,3 +224,34 @@ def test_a_sweep_freezes_what_it_would_take_long_to_walk(monkeypatch):
         assert gc.get_freeze_count() >= frozen + len(kept)
     finally:
         gc.unfreeze()  # back in view for the rest of the test session
+
+
+async def test_a_handled_notification_leaves_nothing_behind():
+    """pygls 2.1 kept the future of every notification (didOpen, didChange...) for ever."""
+    from namel3ss_lsp.lsp.server import create_server
+
+    class Sink:
+        def __init__(self) -> None:
+            self.written: list[bytes] = []
+
+        def write(self, data: bytes) -> None:
+            self.written.append(data)
+
+        def close(self) -> None:
+            pass
+
+    ls = create_server()
+    ls.protocol.set_writer(Sink())
+    uri = "file:///leak/notifications.ai"
+    text = "ai model chat {\n    provider: ollama\n    model: llama3\n}\n"
+    ls.protocol.handle_json({"jsonrpc": "2.0", "method": "textDocument/didOpen",
+                             "params": {"textDocument": {"uri": uri, "languageId": "namel3ss", "version": 1, "text": text}}})
+    for version in range(2, 52):
+        ls.protocol.handle_json({"jsonrpc": "2.0", "method": "textDocument/didChange",
+                                 "params": {"textDocument": {"uri": uri, "version": version},
+                                            "contentChanges": [{"text": text + "#" * version}]}})
+    ls.protocol.handle_json({"jsonrpc": "2.0", "method": "textDocument/didClose", "params": {"textDocument": {"uri": uri}}})
+    for _ in range(20):
+        await asyncio.sleep(0.01)
+    assert ls.documents.get(uri) is None  # handled, in order
+    assert ls.protocol._request_futures == {}

@@ -265,6 +265,17 @@ class Namel3ssProtocol(LanguageServerProtocol):
         notification_type = self.get_message_type(data.get("method", "")) or JsonRPCNotification
         return self._converter.structure(data, notification_type)
 
+    def _execute_handler(self, msg_id: Any, handler: Any, callback: Any, args: Any = None, kwargs: Any = None) -> None:
+        """pygls 2.1 files the future of a notification handler (ours are generators, coroutines or
+        threads) under a made-up id in `_request_futures` and never takes it out: every didChange
+        kept a Future, its lock and its id for the life of the server (~1 KB), and, made among the
+        trees of an edit, they pinned the memory of closed documents. Taken out once done."""
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        if callback == self._check_handler_result:  # a notification: nobody can cancel it by id
+            future = self._request_futures.get(msg_id)
+            if future is not None:
+                future.add_done_callback(lambda _done: self._request_futures.pop(msg_id, None))
+
     # --- LSP ---------------------------------------------------------------------------------------
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         """pygls cancels only the outer future of `workspace/executeCommand`; the command's own task
