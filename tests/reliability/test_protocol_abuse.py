@@ -274,3 +274,15 @@ async def test_request_with_odd_ids(server: RawServer):
         )
         assert "result" in reply, reply
     await server.still_answers()
+
+
+async def test_shutdown_while_the_server_still_waits_on_the_client():
+    """`shutdown` right after `initialized`, while the server's own requests (configuration,
+    progress) are unanswered: pygls cancels the pending futures while it iterates over them, and a
+    future taken out at that moment failed the shutdown with -32603."""
+    for _ in range(3):
+        async with RawServer() as raw:
+            await raw.initialize(capabilities={"workspace": {"configuration": True}, "window": {"workDoneProgress": True}})
+            reply = await raw.request("shutdown", None)
+            assert "error" not in reply and reply.get("result", "missing") is None, reply
+            assert b"Traceback" not in raw.stderr

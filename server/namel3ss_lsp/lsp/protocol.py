@@ -271,10 +271,19 @@ class Namel3ssProtocol(LanguageServerProtocol):
         kept a Future, its lock and its id for the life of the server (~1 KB), and, made among the
         trees of an edit, they pinned the memory of closed documents. Taken out once done."""
         super()._execute_handler(msg_id, handler, callback, args, kwargs)
-        if callback == self._check_handler_result:  # a notification: nobody can cancel it by id
-            future = self._request_futures.get(msg_id)
-            if future is not None:
-                future.add_done_callback(lambda _done: self._request_futures.pop(msg_id, None))
+        if callback != self._check_handler_result:  # a request: pygls takes it out when answered
+            return
+        future = self._request_futures.get(msg_id)
+        if future is None:
+            return
+        if future.done():
+            del self._request_futures[msg_id]
+            return
+        # Taken out later on the event loop, never in the callback itself: a thread handler's
+        # callback runs in its worker thread, and `shutdown` cancels the pending futures while it
+        # iterates over `_request_futures` (a cancel runs the callbacks at once).
+        loop = asyncio.get_running_loop()
+        future.add_done_callback(lambda _done: loop.call_soon_threadsafe(self._request_futures.pop, msg_id, None))
 
     # --- LSP ---------------------------------------------------------------------------------------
     def _handle_cancel_notification(self, msg_id: Any) -> None:
