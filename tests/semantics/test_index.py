@@ -80,6 +80,16 @@ def test_conflicts_only_between_shared_modules():
     assert reference_diagnostics(index, "file:///ws/app1.ai") == []
 
 
+def test_many_duplicates_list_a_bounded_number_of_related_places():
+    many = 'tool t {\n    description: "x"\n}\n' * 30
+    index, _, _ = workspace({"a.ai": many, "b.ai": many})
+    dup = [d for d in reference_diagnostics(index, "file:///ws/b.ai") if d.code == "duplicate-declaration"]
+    assert len(dup) == 30  # each declaration still gets its diagnostic
+    for d in dup:
+        assert len(d.related) == 20 and {uri for uri, _, _ in d.related} == {"file:///ws/a.ai"}
+        assert "30 declarations in other files, the first 20 listed" in d.message
+
+
 def test_rename_keeps_style_and_refuses_conflicts():
     index, uri, cursor = workspace({"models.ai": MODELS, "main.ai": 'agent a {\n    llm: "gpt$04"\n}\nagent b {\n    llm: fast_llm\n}\n'})
     edits = navigation.rename(index, uri, cursor, "gpt5")
@@ -125,3 +135,40 @@ def test_each_app_resolves_to_its_own_declarations():
     assert sorted(r.uri for r in refs) == [one, "file:///ws/shared.ai"]
     edits = navigation.rename(index, two, Position(5, 10), "gpt5")
     assert sorted(edits) == ["file:///ws/shared.ai", two]
+
+
+class CountingIndex(WorkspaceIndex):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lookups = 0
+
+    def declarations_named(self, *args, **kwargs):
+        self.lookups += 1
+        return super().declarations_named(*args, **kwargs)
+
+
+def test_model_target_follows_extends_without_walking_every_path():
+    index = CountingIndex()
+    chain = ('ai model base {\n    provider: ollama\n    model: llama3:8b\n}\n'
+             'ai model middle {\n    extends: base\n}\nai model top {\n    extends: middle\n}\n')
+    index.set_file(summarize("file:///ws/chain.ai", analyze(chain)))
+    top = index.declarations_named("top")[0]
+    assert index.model_target(top).name == "base"
+    # four declarations called `a`, each extending `a`: a cycle that once took 4^8 lookups
+    cycle = "ai model a {\n    extends: a\n}\n" * 4 + "agent x {\n    llm: a\n}\n"
+    index.set_file(summarize("file:///ws/cycle.ai", analyze(cycle)))
+    index.lookups = 0
+    assert index.model_target(index.declarations_named("a")[0]) is None
+    assert index.lookups <= 4 * 8  # each at most once a level (all paths: 4^8 = 65,536)
+
+
+@pytest.mark.parametrize("text", ["agent a {\n    {x}: 1\n}\n", 'prompt p {\n    template: "{{msg.role}}: {{msg.content}}"\n    {{msg.role}}: 2\n}\n']
+                         + [path.read_text(encoding="utf-8", errors="replace") for path in corpus_files()[:40]])
+def test_semantic_tokens_never_overlap(text):
+    from namel3ss_lsp.ide.semantic_tokens import tokens
+
+    analysis = analyze(text)
+    items = tokens(analysis, summarize("file:///ws/t.ai", analysis))
+    for before, after in zip(items, items[1:]):
+        assert (before[0], before[1]) < (after[0], after[1])
+        assert before[0] < after[0] or before[1] + before[2] <= after[1], (before, after)

@@ -70,7 +70,17 @@ def tokens(analysis: Analysis, summary: FileSummary, window: Range | None = None
         add(ref.full_range, _kind_type(None, ref.kinds), replace=True)
     for decl in summary.declarations:
         add(decl.selection_range, _kind_type(decl.kind), _DECLARATION, replace=True)
-    return [raw[key] for key in sorted(raw)]
+    # Tokens must not overlap (we do not rely on the client's overlappingTokenSupport): a token
+    # starting inside the one before it on its line is dropped (`{x}: 1` gave `{x}` and `x`).
+    out: list[tuple[int, int, int, int, int]] = []
+    line = end = -1
+    for key in sorted(raw):
+        token = raw[key]
+        if token[0] == line and token[1] < end:
+            continue
+        out.append(token)
+        line, end = token[0], token[1] + token[2]
+    return out
 
 
 def _atoms(parts: list) -> list[Atom]:
