@@ -255,3 +255,22 @@ async def test_a_handled_notification_leaves_nothing_behind():
         await asyncio.sleep(0.01)
     assert ls.documents.get(uri) is None  # handled, in order
     assert ls.protocol._request_futures == {}
+
+
+def test_a_late_answer_to_a_request_given_up_on_is_ignored():
+    """A client answering after the server stopped waiting (timed out, cancelled): pygls raised
+    InvalidStateError with a traceback."""
+    from concurrent.futures import Future
+
+    from namel3ss_lsp.lsp.server import create_server
+
+    ls = create_server()
+    given_up: Future = Future()
+    given_up.cancel()
+    ls.protocol._request_futures["late"] = given_up
+    ls.protocol._handle_response("late", {"namel3ss": {}})
+    assert "late" not in ls.protocol._request_futures
+    waiting: Future = Future()
+    ls.protocol._request_futures["on-time"] = waiting
+    ls.protocol._handle_response("on-time", 42)
+    assert waiting.result() == 42

@@ -31,7 +31,8 @@ module_loop = pytest.mark.asyncio(loop_scope="module")
 
 GOOD = "namel3ss/debug/documentText"  # answered with a result (null for an unknown document)
 ANSWER_BOUND = 20.0  # generous: only a guard against waiting for ever (a busy, shared 2-core box)
-PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = -32700, -32600, -32601, -32602
+PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL_ERROR = -32700, -32600, -32601, -32602, -32603
+SERVER_NOT_INITIALIZED = -32002
 WARNING, ERROR = 2, 1  # window/logMessage types
 
 
@@ -119,6 +120,21 @@ JSONRPC: dict[str, Case] = {
     # a client's error reply is never answered (two strict peers must not ping-pong errors)
     "client-error-reply": Case(frame({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "x"}}), logs=None),
     "response-to-unknown-id": Case(frame({"jsonrpc": "2.0", "id": "r2", "result": None}), logs=None),
+    "response-id-is-a-list": Case(frame({"jsonrpc": "2.0", "id": [1], "result": None})),
+    "response-id-is-an-object": Case(frame({"jsonrpc": "2.0", "id": {"a": 1}, "error": {"code": 1, "message": "x"}})),
+    # JSON has no NaN or Infinity (Python's decoder takes them; echoed back, no strict client could read the reply)
+    "nan-literal": Case(frame(b'{"jsonrpc":"2.0","id":"nan","method":"completionItem/resolve","params":{"label":"x","data":[NaN]}}'),
+                        errors=[(PARSE_ERROR, None)]),
+    "infinity-literal": Case(frame(b'{"jsonrpc":"2.0","id":"inf","method":"' + GOOD.encode() + b'","params":{"uri":-Infinity}}'),
+                             errors=[(PARSE_ERROR, None)]),
+    # a notification method with an id is a request nobody would answer: refused, not run
+    "notification-method-with-id": Case(frame(req("nid", method="textDocument/didClose",
+                                                  params={"textDocument": {"uri": "file:///framing.ai"}})),
+                                        errors=[(INVALID_REQUEST, "nid")]),
+    # valid JSON whose echo (a resolve's data) is too deep to serialise: an error for its id, not silence
+    "resolve-data-nested-350-deep": Case(frame(b'{"jsonrpc":"2.0","id":"deep","method":"completionItem/resolve","params":{"label":"x","data":'
+                                               + b'{"a":' * 350 + b"1" + b"}" * 350 + b"}}"),
+                                         errors=[(INTERNAL_ERROR, "deep")]),
 }
 
 
@@ -226,6 +242,35 @@ async def test_request_after_shutdown_is_refused_not_ignored():
         assert reply["error"]["code"] == INVALID_REQUEST, reply
         raw.notify("exit", None)
         assert await asyncio.wait_for(raw.proc.wait(), timeout=ANSWER_BOUND) == 0
+
+
+@module_loop
+async def test_exit_right_behind_shutdown_is_a_clean_exit():
+    """`exit` written together with `shutdown` (not waiting for its answer): exit code 0."""
+    async with RawServer() as raw:
+        await raw.request("initialize", {"processId": None, "rootUri": None, "capabilities": {}}, timeout=30)
+        raw.write_bytes(frame({"jsonrpc": "2.0", "id": "sd", "method": "shutdown"}) + frame({"jsonrpc": "2.0", "method": "exit"}))
+        assert await asyncio.wait_for(raw.proc.wait(), timeout=ANSWER_BOUND) == 0
+
+
+@module_loop
+async def test_nothing_but_initialize_before_initialize():
+    """Requests before `initialize` get -32002 (LSP's ServerNotInitialized), notifications are
+    dropped; neither runs a feature nor writes a traceback. Then `initialize` works as usual."""
+    async with RawServer() as raw:
+        uri = "file:///early.ai"
+        reply = await raw.request("workspace/executeCommand", {"command": "namel3ss.ollama.status", "arguments": []},
+                                  timeout=ANSWER_BOUND)
+        assert reply["error"]["code"] == SERVER_NOT_INITIALIZED, reply
+        raw.open(uri, "ai model m {\n}\n")
+        raw.notify("initialized", {})
+        reply = await raw.request(GOOD, {"uri": uri}, timeout=ANSWER_BOUND)
+        assert reply["error"]["code"] == SERVER_NOT_INITIALIZED, reply
+        await raw.initialize()
+        assert await raw.document_text(uri) is None  # the early didOpen did nothing
+        await raw.still_answers()
+        await asyncio.sleep(0.3)
+        assert b"Traceback" not in raw.stderr, raw.stderr[-3000:]
 
 
 # --- TCP -----------------------------------------------------------------------------------------

@@ -74,7 +74,13 @@ _TOKEN = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _HEADER_LINE = re.compile(_TOKEN + rb"[ \t]*:[^\r\n]*\r?\n")
 _NOT_GARBAGE = re.compile(rb"(?m)^(?:" + _TOKEN + rb"[ \t]*:[^\r\n]{0,%d})?[ \t\r]*\n" % MAX_HEADER_LINE)
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
-_DECODER = json.JSONDecoder()
+def _not_json(literal: str) -> float:
+    raise ValueError(f"{literal} is not JSON")
+
+
+# Python's decoder takes NaN and Infinity, which JSON does not have; echoed back (a resolve's
+# `data`), they would make a reply no strict client can parse.
+_DECODER = json.JSONDecoder(parse_constant=_not_json)
 
 _SEEK, _HEADERS, _BODY, _SKIP = "seek", "headers", "body", "skip"
 

@@ -9,9 +9,11 @@ Message bodies come from our reader (framing.py) as decoded JSON values, to `han
 checks the JSON-RPC 2.0 envelope before pygls' path (`structure_message`, `handle_message`):
 -32700 (id null) for a body that is not JSON; -32600 (Invalid Request) for a request without
 `"jsonrpc": "2.0"` (with its id when it has a usable one), for a batch (LSP has none: one error,
-id null), for a body that is not a message, and for a request after `shutdown`. A malformed
-notification or response gets no answer (JSON-RPC says so); an invalid response fails the
-request it answers at once. Each malformed message is one log line, never a traceback.
+id null), for a body that is not a message, for a notification method sent with an id, and for a
+request after `shutdown`; -32002 for a request before `initialize` (a notification then is
+dropped). A malformed notification or response gets no answer (JSON-RPC says so); an invalid
+response fails the request it answers at once, and a late one is ignored. A result that cannot be
+serialised is answered -32603. Each malformed message is one log line, never a traceback.
 
 Messages go out as compact JSON (no blanks after `,` and `:`: 8 % fewer bytes than pygls'), and a
 result that is a `PreparedResult` (its JSON text made once and reused, e.g. the completion list of
@@ -41,6 +43,18 @@ logger = logging.getLogger("namel3ss_lsp")
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
+SERVER_NOT_INITIALIZED = -32002
+
+# Methods LSP defines as notifications (client to server). Sent with an id, they are requests
+# nobody would answer: refused with -32600 instead, and not run.
+_NOTIFICATIONS = frozenset({
+    types.INITIALIZED, types.CANCEL_REQUEST, types.SET_TRACE, types.PROGRESS,
+    types.TEXT_DOCUMENT_DID_OPEN, types.TEXT_DOCUMENT_DID_CHANGE, types.TEXT_DOCUMENT_DID_CLOSE,
+    types.TEXT_DOCUMENT_DID_SAVE, types.TEXT_DOCUMENT_WILL_SAVE, types.WORKSPACE_DID_CHANGE_CONFIGURATION,
+    types.WORKSPACE_DID_CHANGE_WATCHED_FILES, types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS,
+    types.WORKSPACE_DID_CREATE_FILES, types.WORKSPACE_DID_RENAME_FILES, types.WORKSPACE_DID_DELETE_FILES,
+    types.WINDOW_WORK_DONE_PROGRESS_CANCEL, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS,
+})
 
 # What `structure_message` returns for a message it has already dealt with (answered or logged).
 BATCH = 256  # list items per json.dumps call in `json_in_batches`
@@ -80,6 +94,15 @@ def _usable_id(value: Any) -> bool:
     return isinstance(value, (int, str)) and not isinstance(value, bool)
 
 
+def _response_id(data: Any) -> Any:
+    """The id a response message answers (None for anything else)."""
+    if isinstance(data, dict):
+        return data.get("id") if "method" not in data and ("result" in data or "error" in data) else None
+    if hasattr(data, "method") or not (hasattr(data, "result") or hasattr(data, "error")):
+        return None
+    return getattr(data, "id", None)
+
+
 def _short(value: Any, limit: int = 80) -> str:
     text = value if isinstance(value, str) else repr(value)
     return text if len(text) <= limit else text[:limit] + "..."
@@ -108,12 +131,9 @@ class Namel3ssProtocol(LanguageServerProtocol):
                            type(data).__name__, INVALID_REQUEST)
             self._send_error(None, INVALID_REQUEST, "Invalid Request: a message is a JSON object")
             return
+        method = data.get("method")
         if "method" in data:
-            if not self._valid_call(data):
-                return
-            if "id" in data and self._shutdown and data["method"] != types.EXIT:
-                logger.warning("%s request after shutdown: answered %d", _short(data["method"]), INVALID_REQUEST)
-                self._send_error(data["id"], INVALID_REQUEST, "Invalid Request: the server is shutting down")
+            if not self._valid_call(data) or not self._in_order(data):
                 return
             # JSON-RPC lets params be left out; pygls' generic message types require the member
             # (an unknown method without params would get InvalidParams, not MethodNotFound).
@@ -121,8 +141,38 @@ class Namel3ssProtocol(LanguageServerProtocol):
         elif not self._valid_response(data):
             return
         message = self.structure_message(data)
-        if message is not _IGNORED:
-            self.handle_message(message)
+        if message is _IGNORED:
+            return
+        if method == types.INITIALIZE:
+            self.initialize_received = True
+        elif method == types.SHUTDOWN:
+            self.shutdown_received = True  # `exit` may follow before the shutdown is done
+        self.handle_message(message)
+
+    initialize_received = False
+    shutdown_received = False
+
+    def _in_order(self, data: dict) -> bool:
+        """A call that fits the session so far: nothing but `initialize` and `exit` before
+        `initialize` (requests get -32002, notifications are dropped), no request after
+        `shutdown` (-32600), no notification method sent as a request (-32600)."""
+        method, has_id = data["method"], "id" in data
+        if has_id and method in _NOTIFICATIONS:
+            logger.warning("%s sent as a request (id %s): answered %d", _short(method), _short(data["id"], 40), INVALID_REQUEST)
+            self._send_error(data["id"], INVALID_REQUEST, f"Invalid Request: {method} is a notification; it has no id")
+            return False
+        if not self.initialize_received and method not in (types.INITIALIZE, types.EXIT):
+            if has_id:
+                logger.warning("%s request before initialize: answered %d", _short(method), SERVER_NOT_INITIALIZED)
+                self._send_error(data["id"], SERVER_NOT_INITIALIZED, "Server not initialized: send initialize first")
+            else:
+                logger.warning("%s notification before initialize: ignored", _short(method))
+            return False
+        if has_id and self._shutdown and method != types.EXIT:
+            logger.warning("%s request after shutdown: answered %d", _short(method), INVALID_REQUEST)
+            self._send_error(data["id"], INVALID_REQUEST, "Invalid Request: the server is shutting down")
+            return False
+        return True
 
     def _valid_call(self, data: dict) -> bool:
         """A request or notification: `"jsonrpc": "2.0"`, a string method, a usable id. A bad
@@ -151,6 +201,9 @@ class Namel3ssProtocol(LanguageServerProtocol):
         """A message without a method: a response to one of our requests, or not a message. An
         invalid response is never answered; the request it answers fails now instead of timing out."""
         has_id, msg_id = "id" in data, data.get("id")
+        if has_id and msg_id is not None and not _usable_id(msg_id):  # pygls would fail on it, with a traceback
+            logger.warning("a response whose id is neither an integer nor a string: ignored")
+            return False
         pending = has_id and _usable_id(msg_id) and msg_id in self._request_futures
         if "result" not in data and "error" not in data:
             if pending and data.get("jsonrpc") == "2.0":
@@ -176,7 +229,7 @@ class Namel3ssProtocol(LanguageServerProtocol):
     def _send_data(self, data: Any) -> None:
         """pygls' `_send_data` with compact JSON, and a `PreparedResult` written as its text."""
         if data:
-            self._send_body(lambda: self._body_of(data))
+            self._send_body(lambda: self._body_of(data), answering=_response_id(data))
 
     def _body_of(self, data: Any) -> str:
         result = getattr(data, "result", None)
@@ -201,9 +254,12 @@ class Namel3ssProtocol(LanguageServerProtocol):
         """Send a notification whose params are already JSON text (made off the event loop)."""
         self._send_body(lambda: f'{{"method":{compact_json(method)},"jsonrpc":"2.0","params":{params_text}}}')
 
-    def _send_body(self, make_body: Callable[[], str]) -> None:
+    def _send_body(self, make_body: Callable[[], str], answering: Any = None) -> None:
         """Write the message `make_body()` makes (ASCII JSON: its length in characters is its
-        length in bytes); a failure is reported as pygls reports it, and serving goes on."""
+        length in bytes); a failure is reported as pygls reports it, and serving goes on. A
+        response that cannot be written (`answering` its request id) becomes an error response
+        for that id, so that the client does not wait for ever (a resolve whose `data`, echoed
+        back, was nested too deeply for the serialiser)."""
         if self.writer is None:
             logger.error("Unable to send data, no available transport!")
             return
@@ -218,8 +274,13 @@ class Namel3ssProtocol(LanguageServerProtocol):
         except BrokenPipeError:
             logger.exception("Error sending data. BrokenPipeError", exc_info=True)
             raise
-        except Exception as error:  # what pygls does: report it, keep serving
-            logger.exception("Error sending data", exc_info=True)
+        except Exception as error:
+            if answering is not None:
+                logger.warning("the answer to request %s could not be written (%s): answered %d instead",
+                               _short(answering, 40), type(error).__name__, JsonRpcInternalError.CODE)
+                self._send_error(answering, JsonRpcInternalError.CODE, f"Internal error: the result could not be serialised ({type(error).__name__})")
+                return
+            logger.exception("Error sending data", exc_info=True)  # what pygls does: report it, keep serving
             self._server._report_server_error(error, JsonRpcInternalError)
 
     def _send_error(self, msg_id: Any, code: int, message: str) -> None:
@@ -284,6 +345,17 @@ class Namel3ssProtocol(LanguageServerProtocol):
         # iterates over `_request_futures` (a cancel runs the callbacks at once).
         loop = asyncio.get_running_loop()
         future.add_done_callback(lambda _done: loop.call_soon_threadsafe(self._request_futures.pop, msg_id, None))
+
+    def _handle_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
+        """pygls' `_handle_response`, but an answer to a request the server gave up on (timed out,
+        cancelled: a busy editor answering `workspace/configuration` late) is one log line, where
+        pygls raised InvalidStateError with a traceback."""
+        future = self._request_futures.get(msg_id)
+        if future is not None and future.done():
+            del self._request_futures[msg_id]
+            logger.info("a late answer to request %s, no longer awaited: ignored", _short(msg_id, 40))
+            return
+        super()._handle_response(msg_id, result, error)
 
     # --- LSP ---------------------------------------------------------------------------------------
     def _handle_cancel_notification(self, msg_id: Any) -> None:

@@ -94,7 +94,10 @@ class Namel3ssLanguageServer(LanguageServer):
         self.status.poke()
 
     def client_supports(self, path: str) -> bool:
-        value: Any = self.client_capabilities
+        try:
+            value: Any = self.client_capabilities
+        except AttributeError:  # before `initialize`: pygls has none yet
+            return False
         for part in path.split("."):
             value = getattr(value, part, None)
             if value is None:
@@ -198,7 +201,10 @@ def _register_lifecycle(ls: Namel3ssLanguageServer) -> None:
     def exit_(ls: Namel3ssLanguageServer, params: Any = None) -> None:
         # The LSP exit code: 0 after a shutdown request, else 1. pygls then closes the streams and
         # leaves the loop; should anything keep the process alive (a blocked stdin read), a daemon
-        # timer ends it shortly after.
+        # timer ends it shortly after. pygls counts a shutdown only once its handler is done: an
+        # `exit` written right behind `shutdown` (not waiting for its answer) is still a clean exit.
+        if ls.protocol.shutdown_received:
+            ls.protocol._shutdown = True  # what pygls' own exit reads for the exit code
         code = 0 if ls.protocol._shutdown else 1
         if code:
             logger.warning("exit without shutdown")
