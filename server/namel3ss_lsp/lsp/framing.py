@@ -74,6 +74,8 @@ _TOKEN = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _HEADER_LINE = re.compile(_TOKEN + rb"[ \t]*:[^\r\n]*\r?\n")
 _NOT_GARBAGE = re.compile(rb"(?m)^(?:" + _TOKEN + rb"[ \t]*:[^\r\n]{0,%d})?[ \t\r]*\n" % MAX_HEADER_LINE)
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
+
+
 def _not_json(literal: str) -> float:
     raise ValueError(f"{literal} is not JSON")
 

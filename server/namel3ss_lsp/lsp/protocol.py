@@ -257,7 +257,7 @@ class Namel3ssProtocol(LanguageServerProtocol):
     def _send_body(self, make_body: Callable[[], str], answering: Any = None) -> None:
         """Write the message `make_body()` makes (ASCII JSON: its length in characters is its
         length in bytes); a failure is reported as pygls reports it, and serving goes on. A
-        response that cannot be written (`answering` its request id) becomes an error response
+        response that cannot be serialised (`answering` its request id) becomes an error response
         for that id, so that the client does not wait for ever (a resolve whose `data`, echoed
         back, was nested too deeply for the serialiser)."""
         if self.writer is None:
@@ -265,6 +265,16 @@ class Namel3ssProtocol(LanguageServerProtocol):
             return
         try:
             body = make_body()
+        except Exception as error:  # the message cannot be made: nothing was written
+            if answering is None:
+                logger.exception("Error serialising a message", exc_info=True)
+                self._server._report_server_error(error, JsonRpcInternalError)
+                return
+            logger.warning("the answer to request %s could not be serialised (%s): answered %d instead",
+                           _short(answering, 40), type(error).__name__, JsonRpcInternalError.CODE)
+            body = compact_json({"jsonrpc": "2.0", "id": answering, "error": {
+                "code": JsonRpcInternalError.CODE, "message": f"Internal error: the result could not be serialised ({type(error).__name__})"}})
+        try:
             if self._include_headers:
                 header = f"Content-Length: {len(body)}\r\nContent-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
                 body = header + body
@@ -274,13 +284,8 @@ class Namel3ssProtocol(LanguageServerProtocol):
         except BrokenPipeError:
             logger.exception("Error sending data. BrokenPipeError", exc_info=True)
             raise
-        except Exception as error:
-            if answering is not None:
-                logger.warning("the answer to request %s could not be written (%s): answered %d instead",
-                               _short(answering, 40), type(error).__name__, JsonRpcInternalError.CODE)
-                self._send_error(answering, JsonRpcInternalError.CODE, f"Internal error: the result could not be serialised ({type(error).__name__})")
-                return
-            logger.exception("Error sending data", exc_info=True)  # what pygls does: report it, keep serving
+        except Exception as error:  # what pygls does: report it, keep serving
+            logger.exception("Error sending data", exc_info=True)
             self._server._report_server_error(error, JsonRpcInternalError)
 
     def _send_error(self, msg_id: Any, code: int, message: str) -> None:
@@ -343,7 +348,10 @@ class Namel3ssProtocol(LanguageServerProtocol):
         # Taken out later on the event loop, never in the callback itself: a thread handler's
         # callback runs in its worker thread, and `shutdown` cancels the pending futures while it
         # iterates over `_request_futures` (a cancel runs the callbacks at once).
-        loop = asyncio.get_running_loop()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # pragma: no cover - pygls handles messages on its event loop
+            return
         future.add_done_callback(lambda _done: loop.call_soon_threadsafe(self._request_futures.pop, msg_id, None))
 
     def _handle_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
