@@ -76,6 +76,23 @@ _NOT_GARBAGE = re.compile(rb"(?m)^(?:" + _TOKEN + rb"[ \t]*:[^\r\n]{0,%d})?[ \t\
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 
 
+_HEADER_NAME = b"content-length"
+
+
+def _header_cut_into(body: bytes) -> int:
+    """Where, in a body that is not JSON, the next message's header begins (a Content-Length
+    header, or the start of one cut off by the body's end), or -1. With a valid body, the JSON's
+    end shows where the message ends; with a broken one, this is the only sign left."""
+    match = _CONTENT_LENGTH.search(body, 1)
+    if match is not None:
+        return match.start()
+    tail = body[-len(_HEADER_NAME):].lower()
+    for size in range(len(tail), 0, -1):
+        if _HEADER_NAME.startswith(tail[-size:]):
+            return len(body) - size
+    return -1
+
+
 def _not_json(literal: str) -> float:
     raise ValueError(f"{literal} is not JSON")
 
@@ -279,6 +296,10 @@ class FrameParser:
         except ValueError as exc:
             reason = getattr(exc, "msg", None) or str(exc)[:100]
             where = f" at line {exc.lineno} column {exc.colno}" if hasattr(exc, "lineno") else ""
+            cut = _header_cut_into(body)
+            if cut > 0:  # a Content-Length too long ate the start of the next header: hand it back
+                self._buf[:0] = body[cut:]
+                where += f"; its last {len(body) - cut} bytes begin a header and are read again"
             return [Unparseable(f"{reason}{where}")]
         rest = text[end:]
         if not rest.strip(" \t\r\n"):
