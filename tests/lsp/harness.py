@@ -91,7 +91,10 @@ class RecordingClient(LanguageClient):
             await wait_until(ok, timeout, what=f"diagnostics for {uri}")
         except AssertionError as exc:
             seen = [(p.version, [str(d.code) for d in p.diagnostics]) for p in self.published.get(uri, [])]
-            raise AssertionError(f"{exc}; published: {seen[-5:]}; statuses: {self.statuses[-3:]}") from None
+            last = self.latest(uri)
+            first = [f"{d.code}: {d.message[:300]}" for d in last.diagnostics[:3]] if last is not None else []
+            raise AssertionError(f"{exc}; published: {seen[-5:]}; the first of the last: {first}; "
+                                 f"statuses: {self.statuses[-3:]}") from None
         latest = self.latest(uri)
         assert latest is not None
         return latest

@@ -257,6 +257,44 @@ async def test_a_handled_notification_leaves_nothing_behind():
     assert ls.protocol._request_futures == {}
 
 
+async def test_a_finished_command_leaves_nothing_behind():
+    """A command is a generator request handing on to our coroutine: pygls 2.1 kept that inner
+    future, under a made-up id, for ever."""
+    import json
+
+    from namel3ss_lsp.lsp.server import create_server
+
+    class Sink:
+        def __init__(self) -> None:
+            self.written: list[bytes] = []
+
+        def write(self, data: bytes) -> None:
+            self.written.append(data)
+
+        def close(self) -> None:
+            pass
+
+    ls = create_server()
+    sink = Sink()
+    ls.protocol.set_writer(sink)
+    ls.protocol.handle_json({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                             "params": {"processId": None, "rootUri": None, "capabilities": {}}})
+    for _ in range(20):
+        await asyncio.sleep(0.01)
+    for n in range(2, 12):  # rejected by the allow-list before any I/O: answered at once
+        ls.protocol.handle_json({"jsonrpc": "2.0", "id": n, "method": "workspace/executeCommand",
+                                 "params": {"command": "namel3ss.ollama.status", "arguments": [{"baseUrl": "http://example.com:1"}]}})
+    for _ in range(50):
+        await asyncio.sleep(0.01)
+        if sum(b'"id":11' in chunk.replace(b" ", b"") for chunk in sink.written):
+            break
+    answered = {json.loads(chunk.split(b"\r\n\r\n", 1)[1]).get("id") for chunk in sink.written}
+    assert set(range(2, 12)) <= answered
+    for _ in range(5):
+        await asyncio.sleep(0.01)
+    assert ls.protocol._request_futures == {}
+
+
 def test_a_late_answer_to_a_request_given_up_on_is_ignored():
     """A client answering after the server stopped waiting (timed out, cancelled): pygls raised
     InvalidStateError with a traceback."""

@@ -17,6 +17,7 @@ folding) and then dropped, so memory stays near the size of the text.
 from __future__ import annotations
 
 import gc
+import logging
 import re
 import time
 from dataclasses import dataclass, field
@@ -74,6 +75,7 @@ def _syntax(index: LineIndex, start: int, end: int, message: str) -> Diagnostic:
     return Diagnostic(index.range(start, max(start, end)), message, "syntax-error", Severity.ERROR)
 
 
+logger = logging.getLogger(__name__)
 _LONE_CR = re.compile(r"\r(?!\n)")
 _REUSED_PER_STEP = 64  # chunks copied from the cache between two pauses (a parse pauses after each)
 LEAN_FROM = 1_000_000  # characters: the language server analyses bigger documents lean
@@ -116,6 +118,8 @@ class Stepper:
         except StopIteration as done:
             return done.value
         except Exception as exc:  # pragma: no cover - a bug must not take the editor down with it
+            # The editor shows one line; the traceback goes to the log, where a bug report needs it.
+            logger.exception("analysis failed (%d characters)", len(self.text))
             return failed(self.text, exc)
         finally:
             if gc_was_enabled:

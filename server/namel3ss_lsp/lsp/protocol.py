@@ -333,11 +333,12 @@ class Namel3ssProtocol(LanguageServerProtocol):
 
     def _execute_handler(self, msg_id: Any, handler: Any, callback: Any, args: Any = None, kwargs: Any = None) -> None:
         """pygls 2.1 files the future of a notification handler (ours are generators, coroutines or
-        threads) under a made-up id in `_request_futures` and never takes it out: every didChange
-        kept a Future, its lock and its id for the life of the server (~1 KB), and, made among the
-        trees of an edit, they pinned the memory of closed documents. Taken out once done."""
+        threads), and of the handler a generator request hands on to (a command's), under a
+        made-up id in `_request_futures` and never takes it out: every didChange or command kept a
+        Future, its lock and its id for the life of the server (~1 KB), and, made among the trees
+        of an edit, they pinned the memory of closed documents. Taken out once done."""
         super()._execute_handler(msg_id, handler, callback, args, kwargs)
-        if callback != self._check_handler_result:  # a request: pygls takes it out when answered
+        if getattr(callback, "func", None) == self._send_handler_result:  # a request: pygls takes it out when answered
             return
         future = self._request_futures.get(msg_id)
         if future is None:
@@ -353,6 +354,20 @@ class Namel3ssProtocol(LanguageServerProtocol):
         except RuntimeError:  # pragma: no cover - pygls handles messages on its event loop
             return
         future.add_done_callback(lambda _done: loop.call_soon_threadsafe(self._request_futures.pop, msg_id, None))
+
+    def _run_generator(self, future: Any, *, gen: Any, result_future: Any) -> None:
+        """pygls' step of a generator handler, but a step that was cancelled (a command's task, by
+        `shutdown` or a closed Ollama client) cancels the request, which is then answered as
+        cancelled; pygls raised the CancelledError in an event-loop callback, which asyncio logged
+        with a traceback, and the request was never answered. Once the request is answered (it was
+        cancelled), what the step raised is read and dropped, not logged as never retrieved."""
+        if future is not None and future.done() and not future.cancelled() and result_future.done():
+            future.exception()
+        elif future is not None and future.cancelled() and not result_future.done():
+            gen.close()
+            result_future.cancel()
+            return
+        super()._run_generator(future, gen=gen, result_future=result_future)
 
     def _handle_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
         """pygls' `_handle_response`, but an answer to a request the server gave up on (timed out,
@@ -383,6 +398,20 @@ class Namel3ssProtocol(LanguageServerProtocol):
         if general is not None and general.position_encodings:
             general.position_encodings = [types.PositionEncodingKind.Utf16]
         return (yield from super().lsp_initialize(params))
+
+    @lsp_method(types.SHUTDOWN)
+    def lsp_shutdown(self, *args: Any):
+        """pygls' shutdown: our handler, then every other pending request cancelled, over a copy of
+        `_request_futures`. Cancelling a command (a generator request, with a concurrent Future)
+        answers it at once, which takes it out of the dict pygls was iterating over: `shutdown`
+        while a command ran failed with "dictionary changed size during iteration" (pygls#606)."""
+        if (handler := self.fm.features.get(types.SHUTDOWN)) is not None:
+            yield handler, args, None
+        current = self.msg_id
+        for msg_id, future in list(self._request_futures.items()):
+            if msg_id != current and not future.done():
+                future.cancel()
+        self._shutdown = True
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):

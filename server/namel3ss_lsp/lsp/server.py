@@ -130,6 +130,14 @@ class Namel3ssLanguageServer(LanguageServer):
         logger.error("pygls reported %s: %s", getattr(source, "__name__", source), error)
 
     async def close(self) -> None:
+        # Commands still running (a pull, a status check) are stopped and waited for before their
+        # HTTP clients close: closed under them, they failed with "lost the connection" and asyncio
+        # logged each failure with a traceback as the process exited.
+        commands = [task for task in self.running_commands.values() if not task.done()]
+        for task in commands:
+            task.cancel()
+        if commands:
+            await asyncio.wait(commands, timeout=2.0)
         await self.tasks.cancel_all()
         try:
             await self.hub.aclose()

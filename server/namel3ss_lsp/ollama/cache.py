@@ -116,6 +116,17 @@ class SingleFlight:
             task.add_done_callback(_finished)
         return await asyncio.shield(task)
 
+    async def cancel_all(self) -> None:
+        """Cancel the calls in flight on the running loop and wait until they have ended. Closing
+        the HTTP clients under a call instead made it fail with a lost connection, which asyncio
+        then logged as an unhandled exception with its traceback when the process exited."""
+        loop = asyncio.get_running_loop()
+        tasks = [task for task in self._calls.values() if not task.done() and task.get_loop() is loop]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
 
 COMPARED_AT_ONCE = 1000  # entries per C-level comparison in `_equal`
 

@@ -159,7 +159,9 @@ class OllamaEditorTools:
         return client
 
     async def aclose(self) -> None:
-        """Close every pooled HTTP client (of the running loop; others are dropped)."""
+        """Cancel the model-list and model-details fetches in flight, then close every pooled HTTP
+        client (of the running loop; others are dropped)."""
+        await self._flight.cancel_all()
         clients, self._clients = list(self._clients.values()), {}
         loop = asyncio.get_running_loop()
         for client in clients:
