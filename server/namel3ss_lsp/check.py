@@ -15,6 +15,7 @@ from typing import Sequence
 
 from namel3ss_lsp.language import Analysis, Diagnostic, Position, Range, Severity, analyze
 from namel3ss_lsp.language.foreign import foreign_reason
+from namel3ss_lsp.source_files import read_source
 
 _SEVERITY_NAMES = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFORMATION: "info", Severity.HINT: "hint"}
 
@@ -35,7 +36,7 @@ def _read(path: Path) -> tuple[str | None, Diagnostic | None]:
     """The file's text, or a single diagnostic saying why it cannot be analysed."""
     origin = Range(Position(0, 0), Position(0, 0))
     try:
-        data = path.read_bytes()
+        data = read_source(path)
     except OSError as exc:
         return None, Diagnostic(origin, f"cannot read file: {exc.strerror or exc}", "syntax-error", Severity.ERROR)
     reason = foreign_reason(data)  # Adobe Illustrator writes .ai files too: the detector `analyze` uses
@@ -56,7 +57,7 @@ def collect_files(paths: Sequence[str]) -> tuple[list[Path], list[str]]:
         path = Path(raw)
         if path.is_dir():
             files.extend(sorted(p for p in path.rglob("*.ai") if p.is_file()))
-        elif path.is_file():
+        elif path.exists():  # named: a device or FIFO is reported as not a regular file, not read
             files.append(path)
         else:
             missing.append(raw)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Sequence
 
 from namel3ss_lsp.language.foreign import foreign_reason
+from namel3ss_lsp.source_files import read_source
 from namel3ss_lsp.language.format import FormatOptions, Formatted, format_document
 
 
@@ -99,7 +100,7 @@ def _diff(path: str, old: str, new: str) -> str:
 
 def _format_one(path: Path, options: FormatOptions, check: bool, diff: bool) -> _Outcome:
     try:
-        data = path.read_bytes()
+        data = read_source(path)
     except OSError as exc:
         _say(f"{path}: error: cannot read file: {exc.strerror or exc}")
         return _Outcome(error=True)

@@ -93,6 +93,23 @@ def test_binary_files_give_one_clear_diagnostic(tmp_path):
     assert "NUL" in data["nul.ai"][0]["message"]
 
 
+def test_links_to_devices_and_fifos_are_never_read(tmp_path):
+    """A cloned folder can hold `.ai` links to /dev/zero (a read that never ends and fills memory)
+    or a FIFO (a read that blocks for ever): `check` of the folder skips them; named, each gets one
+    diagnostic saying it is not a regular file."""
+    (tmp_path / "good.ai").write_text("ai model m {\n  provider: ollama\n  model: llama3\n}\n", encoding="utf-8")
+    os.symlink("/dev/zero", tmp_path / "zero.ai")
+    os.mkfifo(tmp_path / "fifo.ai")
+    folder = run("--offline", str(tmp_path))
+    assert folder.returncode == 0 and folder.stdout == "", folder.stdout + folder.stderr
+    named = run("--offline", "--format", "json", str(tmp_path / "zero.ai"), str(tmp_path / "fifo.ai"))
+    assert named.returncode == 1 and "Traceback" not in named.stderr, named.stderr
+    data = {Path(item["path"]).name: item["diagnostics"] for item in json.loads(named.stdout)}
+    assert set(data) == {"zero.ai", "fifo.ai"}
+    for name, diags in data.items():
+        assert len(diags) == 1 and "not a regular file" in diags[0]["message"], (name, diags)
+
+
 def test_corpus_checks_clean(corpus_dir):
     corpus = corpus_dir
     result = run("--offline", str(corpus / "brace"), str(corpus / "doc_snippets"), str(corpus / "mixed"))

@@ -1,6 +1,8 @@
 """Indexing a hostile workspace: undecodable bytes, binary and Illustrator files, a file over the
-size limit, a symlink loop, a dangling link, and a folder of 100,000 other files. Each bad file is
-skipped and logged; indexing ends and the server answers."""
+size limit, a symlink loop, a dangling link, `.ai` links to /dev/zero and to the server's own stdin,
+a FIFO, and a folder of 100,000 other files. Each bad file is skipped and logged; indexing ends
+and the server answers (reading /dev/zero never ended and filled memory; a FIFO blocked for ever;
+stdin is the protocol's pipe)."""
 
 from __future__ import annotations
 
@@ -22,6 +24,9 @@ def _hostile(root: Path) -> None:
     (root / "loop").mkdir()
     os.symlink(root, root / "loop" / "back", target_is_directory=True)  # a cycle if followed
     os.symlink(root / "nowhere.ai", root / "dangling.ai")  # unreadable
+    os.symlink("/dev/zero", root / "zero.ai")  # endless
+    os.symlink("/proc/self/fd/0", root / "stdin.ai")  # the server's own stdin: the client's messages
+    os.mkfifo(root / "fifo.ai")  # no writer: a plain read blocks for ever
     many = root / "many"
     many.mkdir()
     for i in range(100_000):
@@ -33,13 +38,15 @@ async def test_hostile_workspace_is_indexed_and_logged(lsp, tmp_path):
     root.mkdir()
     _hostile(root)
     client = await lsp(VSCODE, init=fast_settings(), root=root)
-    await _indexed(client, 6)  # the six .ai names; only good.ai gets into the index
+    await _indexed(client, 9)  # the nine .ai names; only good.ai gets into the index
     symbols = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query=""))
     assert [s.name for s in symbols] == ["good_tool"]
-    await wait_until(lambda: len([m for m in client.log_messages if "index: skipped" in m.message]) >= 5, 10, what="skip logs")
+    await wait_until(lambda: len([m for m in client.log_messages if "index: skipped" in m.message]) >= 8, 10, what="skip logs")
     logs = "\n".join(m.message for m in client.log_messages)
     for reason in ("not UTF-8", "binary content", "Adobe Illustrator", "more than", "No such file"):
         assert reason in logs, (reason, logs[-2000:])
+    for name in ("zero.ai", "stdin.ai", "fifo.ai"):
+        assert any(name in m.message and "not a regular file" in m.message for m in client.log_messages), (name, logs[-2000:])
     # The server still answers requests.
     uri = (root / "open.ai").as_uri()
     client.open(uri, 'agent a {\n    tools: [good_tool]\n}\n')

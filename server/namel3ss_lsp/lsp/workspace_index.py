@@ -2,7 +2,8 @@
 
 - After `initialized`, every `.ai` file under the workspace folders is read and summarised in a
   worker thread, in batches, with `$/progress` ("Indexing 120 files"). Bad files are skipped and
-  logged: unreadable, undecodable, binary or Adobe Illustrator content, over MAX_FILE_SIZE.
+  logged: unreadable, not a regular file (a link to /dev/zero, a FIFO), undecodable, binary or
+  Adobe Illustrator content, over MAX_FILE_SIZE.
 - Open documents are summarised from their own analysis (the editor's text wins over the disk).
 - Files changed on disk arrive through `workspace/didChangeWatchedFiles` (a `**/*.ai` watcher is
   registered when the client supports dynamic registration); a closed document is read from disk.
@@ -28,6 +29,7 @@ from namel3ss_lsp.language import analyze
 from namel3ss_lsp.language.analysis import Analysis
 from namel3ss_lsp.language.foreign import foreign_reason as refusal  # why a file is not indexed: the one detector
 from namel3ss_lsp.semantics import FileSummary, SummaryMemo, WorkspaceIndex, summarize
+from namel3ss_lsp.source_files import read_source
 
 from .guard import guarded
 from .progress import WorkDone
@@ -61,10 +63,7 @@ def read_summary(path: Path, uri: str) -> FileSummary | str:
     """Read and summarise one file from disk (worker thread), or say why it is skipped. The
     caller logs on the event loop (worker threads do not write to the client)."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_SIZE:
-            return f"{size} bytes, more than {MAX_FILE_SIZE}"
-        data = path.read_bytes()
+        data = read_source(path, MAX_FILE_SIZE)  # regular files only: not a link to /dev/zero or a FIFO
     except OSError as exc:
         return str(exc.strerror or exc)
     why = refusal(data)
