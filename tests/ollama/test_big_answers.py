@@ -51,3 +51,24 @@ def test_a_big_list_frozen_off_the_loop_keeps_the_stored_list_when_equal():
     changed[-1] = {"name": "m2999:latest", "size": -1}
     assert refreeze(changed, old)[-1]["size"] == -1
     assert len(refreeze([dict(m) for m in models[:-1]], old)) == 2999
+
+
+def test_an_entry_holding_garbage_nested_deep_is_cut_not_a_crash():
+    """A broken server's entry with a value nested thousands deep: freezing it recursed into
+    RecursionError, and so would comparing it or sending it to the editor as JSON."""
+    from namel3ss_lsp.ollama.cache import FREEZE_DEPTH
+
+    deep: list = []
+    inner = deep
+    for _ in range(5_000):
+        inner.append([])
+        inner = inner[0]
+    models = [{"name": "llama3:8b", "size": 1, "details": {"family": "llama", "x": deep}}]
+    frozen = freeze(models)
+    assert frozen[0]["name"] == "llama3:8b" and frozen[0]["details"]["family"] == "llama"
+    depth, value = 0, frozen[0]["details"]["x"]
+    while isinstance(value, list) and value:
+        depth, value = depth + 1, value[0]
+    assert value is None and depth <= FREEZE_DEPTH
+    json.dumps(frozen)
+    assert refreeze([dict(m) for m in models], frozen)[0]["name"] == "llama3:8b"

@@ -108,6 +108,31 @@ async def test_malformed_bodies(standin, fast, route):
         assert status["reachable"] and status["version"] is None and status["suggestion"]
 
 
+@pytest.mark.parametrize("route", ["/api/tags", "/api/show", "/api/version", "/api/ps"])
+async def test_bodies_nested_too_deeply(standin, fast, route):
+    """Valid JSON nested 100,000 deep: Python's decoder raises RecursionError, which escaped from
+    the API instead of being a protocol error with a suggestion."""
+    standin.configure(nested=[route])
+    if route == "/api/tags":
+        err = await expect_error(fast.list_available_models(standin.url), "protocol")
+    elif route == "/api/show":
+        err = await expect_error(fast.model_info("llama3:8b", standin.url), "protocol")
+    elif route == "/api/ps":
+        err = await expect_error(fast.list_running_models(standin.url), "protocol")
+    else:
+        status = await fast.check_status(standin.url)
+        assert status["reachable"] and status["version"] is None and "nested too deeply" in status["error"]
+        return
+    assert "nested too deeply" in err.description and err.suggestion
+
+
+async def test_stream_lines_nested_too_deeply(standin, fast):
+    standin.configure(nested=["/api/pull", "/api/chat"])
+    err = await expect_error(fast.pull_model("phi3:mini", standin.url), "protocol")
+    assert "not JSON" in err.description
+    await expect_error(chat(fast, standin.url), "protocol")
+
+
 async def test_malformed_streams(standin, fast):
     standin.configure(malformed=["/api/pull", "/api/chat"])
     err = await expect_error(fast.pull_model("phi3:mini", standin.url), "protocol")

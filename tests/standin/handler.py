@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .routes import OllamaRoutes
-from .wire import FORCED_MESSAGES, JSON_UTF8, ROUTES, Stats, _BadRequest, _go_type
+from .wire import FORCED_MESSAGES, JSON_UTF8, NESTED, ROUTES, Stats, _BadRequest, _go_type
 
 __all__ = ["Stats", "_Handler"]
 
@@ -134,6 +134,8 @@ class _Handler(OllamaRoutes, BaseHTTPRequestHandler):
         data = json.dumps(obj).encode()
         if code == 200 and self.knobs.is_malformed(self.route):
             data = data[: max(1, len(data) // 2)]
+        if code == 200 and self.knobs.is_nested(self.route):
+            data = NESTED
         self._send(code, data, content_type)
 
     def _error(self, code: int, message: str) -> None:

@@ -9,6 +9,7 @@ over HTTP: `POST /_standin/config` with a JSON object of knobs (unknown knobs ar
 | latency | seconds, or {route: seconds} | delay before answering |
 | status | {route: code} | answer with that HTTP status and an error body |
 | malformed | [routes] or {route: true} | truncated JSON body; in streams a broken line after the first |
+| nested | [routes] or {route: true} | valid JSON nested 100,000 deep (`[[[...]]]`) as the body; in streams as the line after the first |
 | non_json_errors | bool | every error body is text/plain (a proxy or an ancient server) |
 | blank_lines | bool | streams carry blank lines between objects |
 | cut_stream_after | int or null | streams end after N lines, without `success`/`done` |
@@ -54,7 +55,7 @@ def route_key(name: str) -> str:
 def _route_map(value: Any, *, kind: type | tuple, knob: str) -> dict[str, Any]:
     if value is None:
         return {}
-    if isinstance(value, bool) and knob in ("hang", "malformed"):
+    if isinstance(value, bool) and knob in ("hang", "malformed", "nested"):
         return {"*": True} if value else {}
     if isinstance(value, (int, float)) and not isinstance(value, bool) and knob == "latency":
         return {"*": float(value)}
@@ -75,6 +76,7 @@ class Knobs:
     latency: dict[str, float] = field(default_factory=dict)
     status: dict[str, int] = field(default_factory=dict)
     malformed: dict[str, bool] = field(default_factory=dict)
+    nested: dict[str, bool] = field(default_factory=dict)
     non_json_errors: bool = False
     blank_lines: bool = False
     cut_stream_after: int | None = None
@@ -100,7 +102,7 @@ class Knobs:
                 self.latency = {k: float(v) for k, v in _route_map(value, kind=(int, float), knob=name).items()}
             elif name == "status":
                 self.status = {k: int(v) for k, v in _route_map(value, kind=int, knob=name).items()}
-            elif name in ("malformed", "hang"):
+            elif name in ("malformed", "hang", "nested"):
                 setattr(self, name, {k: bool(v) for k, v in _route_map(value, kind=bool, knob=name).items() if v})
             elif name in ("non_json_errors", "blank_lines", "cut_stream_abrupt"):
                 setattr(self, name, bool(value))
@@ -137,6 +139,9 @@ class Knobs:
 
     def is_malformed(self, route: str) -> bool:
         return bool(self._for(self.malformed, route, False))
+
+    def is_nested(self, route: str) -> bool:
+        return bool(self._for(self.nested, route, False))
 
     def hangs(self, route: str) -> bool:
         return bool(self._for(self.hang, route, False))

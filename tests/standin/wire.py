@@ -22,6 +22,8 @@ ROUTES: dict[str, frozenset[str]] = {
 }
 JSON_UTF8 = "application/json; charset=utf-8"
 NDJSON = "application/x-ndjson"
+# The `nested` knob: valid JSON too deep for a recursive decoder (Python's json raises RecursionError).
+NESTED = b"[" * 100_000 + b"]" * 100_000
 FORCED_MESSAGES = {
     400: "bad request",
     401: "unauthorized",
@@ -73,6 +75,7 @@ class _Stream:
         self.cut = knobs.cut_stream_after
         self.abrupt = knobs.cut_stream_abrupt
         self.malformed = knobs.is_malformed(handler.route)
+        self.nested = knobs.is_nested(handler.route)
         self.pace = pace
         self.count = 0
         self.alive = True
@@ -99,6 +102,8 @@ class _Stream:
             line = "\n" + line
         if self.malformed and self.count == 1:
             line = '{"status": "pulling' + "\n" + line
+        if self.nested and self.count == 1:
+            line = NESTED.decode() + "\n" + line
         try:
             self._chunk(line.encode())
         except OSError:

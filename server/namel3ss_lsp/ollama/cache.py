@@ -71,21 +71,28 @@ class FrozenList(list):
 _LEAVES = frozenset({str, int, float, bool, type(None), FrozenDict, FrozenList})
 
 
-def freeze(value: Any) -> Any:
+FREEZE_DEPTH = 32  # no real Ollama answer nests more than a few levels
+
+
+def freeze(value: Any, _depth: int = 0) -> Any:
     """`value` with every dict and list in it made read-only (copied once); other values, and parts
-    already frozen, as they are. A model list of 1,000 entries takes ~1 ms."""
+    already frozen, as they are. A model list of 1,000 entries takes ~1 ms. A dict or list nested
+    more than FREEZE_DEPTH levels deep is garbage from a broken server: it becomes None, where
+    following it (here, in comparisons, in JSON for the editor) raised RecursionError."""
     if type(value) in _LEAVES:
         return value
+    if _depth >= FREEZE_DEPTH and isinstance(value, (dict, list)):
+        return None
     if isinstance(value, dict):
         out = FrozenDict(value)  # one C-level copy; the few nested containers are replaced below
         for key, item in value.items():
             if type(item) not in _LEAVES:
-                frozen = freeze(item)
+                frozen = freeze(item, _depth + 1)
                 if frozen is not item:
                     dict.__setitem__(out, key, frozen)
         return out
     if isinstance(value, list):
-        return FrozenList([item if type(item) in _LEAVES else freeze(item) for item in value])
+        return FrozenList([item if type(item) in _LEAVES else freeze(item, _depth + 1) for item in value])
     return value
 
 

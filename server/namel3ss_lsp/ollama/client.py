@@ -80,7 +80,7 @@ def _error_text(response: httpx.Response) -> str:
         data = response.json()
         if isinstance(data, dict) and isinstance(data.get("error"), str):
             return data["error"] or response.reason_phrase
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         pass
     try:
         text = response.text
@@ -255,6 +255,9 @@ class OllamaClient:
                 snippet = response.content[:60].decode("utf-8", "replace")
                 raise errors.protocol(self.base_url, f"the answer to {what} is not valid JSON: {snippet!r}",
                                       model=model, original=exc) from None
+            except RecursionError as exc:  # `[[[[...` thousands deep: garbage, not a crash
+                raise errors.protocol(self.base_url, f"the answer to {what} is JSON nested too deeply",
+                                      model=model, original=exc) from None
         except OllamaError as err:
             raise self._error_metric(path, err) from err.original_error
         except (httpx.HTTPError, asyncio.TimeoutError) as exc:
@@ -327,7 +330,7 @@ class OllamaClient:
                         continue
                     try:
                         obj = json.loads(line)
-                    except ValueError as exc:
+                    except (ValueError, RecursionError) as exc:
                         raise errors.protocol(self.base_url, f"a line of the {what} stream is not JSON: "
                                               f"{line[:60]!r}", model=model, original=exc) from None
                     if not isinstance(obj, dict):

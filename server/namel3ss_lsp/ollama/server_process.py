@@ -36,7 +36,7 @@ async def _answers(base_url: str, timeout: float) -> bool:
                 return isinstance(data, dict) and isinstance(data.get("version"), str)
             root = await client.get(base_url + "/")
             return root.status_code == 200 and "Ollama is running" in root.text
-    except (httpx.HTTPError, OSError, ValueError):
+    except (httpx.HTTPError, OSError, ValueError, RecursionError):  # garbage is "not Ollama"
         return False
 
 
