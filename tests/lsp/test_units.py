@@ -226,22 +226,25 @@ def test_a_sweep_freezes_what_it_would_take_long_to_walk(monkeypatch):
         gc.unfreeze()  # back in view for the rest of the test session
 
 
+class _Sink:
+    """Where a server made in-process writes its messages."""
+
+    def __init__(self) -> None:
+        self.written: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+
+    def close(self) -> None:
+        pass
+
+
 async def test_a_handled_notification_leaves_nothing_behind():
     """pygls 2.1 kept the future of every notification (didOpen, didChange...) for ever."""
     from namel3ss_lsp.lsp.server import create_server
 
-    class Sink:
-        def __init__(self) -> None:
-            self.written: list[bytes] = []
-
-        def write(self, data: bytes) -> None:
-            self.written.append(data)
-
-        def close(self) -> None:
-            pass
-
     ls = create_server()
-    ls.protocol.set_writer(Sink())
+    ls.protocol.set_writer(_Sink())
     uri = "file:///leak/notifications.ai"
     text = "ai model chat {\n    provider: ollama\n    model: llama3\n}\n"
     ls.protocol.handle_json({"jsonrpc": "2.0", "method": "textDocument/didOpen",
@@ -264,18 +267,8 @@ async def test_a_finished_command_leaves_nothing_behind():
 
     from namel3ss_lsp.lsp.server import create_server
 
-    class Sink:
-        def __init__(self) -> None:
-            self.written: list[bytes] = []
-
-        def write(self, data: bytes) -> None:
-            self.written.append(data)
-
-        def close(self) -> None:
-            pass
-
     ls = create_server()
-    sink = Sink()
+    sink = _Sink()
     ls.protocol.set_writer(sink)
     ls.protocol.handle_json({"jsonrpc": "2.0", "id": 1, "method": "initialize",
                              "params": {"processId": None, "rootUri": None, "capabilities": {}}})
