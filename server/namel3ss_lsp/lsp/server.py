@@ -130,15 +130,16 @@ class Namel3ssLanguageServer(LanguageServer):
         logger.error("pygls reported %s: %s", getattr(source, "__name__", source), error)
 
     async def close(self) -> None:
-        # Commands still running (a pull, a status check) are stopped and waited for before their
-        # HTTP clients close: closed under them, they failed with "lost the connection" and asyncio
-        # logged each failure with a traceback as the process exited.
+        # Commands still running (a pull, a status check) and the health checks under way are
+        # stopped and waited for before their HTTP clients close: closed under them, they failed
+        # with "lost the connection" and asyncio logged each failure with a traceback at exit.
         commands = [task for task in self.running_commands.values() if not task.done()]
         for task in commands:
             task.cancel()
         if commands:
             await asyncio.wait(commands, timeout=2.0)
         await self.tasks.cancel_all()
+        await self.status.stop()
         try:
             await self.hub.aclose()
         except Exception:

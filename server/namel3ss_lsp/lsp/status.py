@@ -181,6 +181,15 @@ class StatusMonitor:
         if self._loop_task is None:
             self._loop_task = self._ls.tasks.spawn(self._run(), "health-checks")
 
+    async def stop(self) -> None:
+        """Cancel the checks under way and wait for them: they are shielded from the cancelled
+        health-check loop, and the HTTP clients must not close under them (at shutdown)."""
+        running = [task for task in self._checking.values() if not task.done()]
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.wait(running, timeout=2.0)
+
     def poke(self) -> None:
         """Check now (settings changed, a new server came into use)."""
         self._wake.set()
