@@ -54,12 +54,16 @@ async def _session(knobs: dict, start_work, *, pending: bool = True, settle: flo
             await server.stop()
 
 
+def _assert_no_traceback(stderr: str) -> None:
+    for sign in ("Traceback", "never retrieved", "unhandled exception", "Exception in callback"):
+        assert sign not in stderr, stderr[-3000:]
+
+
 def _assert_clean(server: RawServer, shutdown: dict, work: asyncio.Future, code: int) -> None:
     stderr = server.stderr.decode(errors="replace")
     assert "result" in shutdown, shutdown
     assert code == 0, stderr[-3000:]
-    for sign in ("Traceback", "never retrieved", "unhandled exception", "Exception in callback"):
-        assert sign not in stderr, stderr[-3000:]
+    _assert_no_traceback(stderr)
     assert work.done()
     reply = work.result()
     assert "result" in reply or reply["error"]["code"] == REQUEST_CANCELLED, reply
@@ -92,5 +96,4 @@ async def test_shutdown_while_model_details_are_fetched():
     server, shutdown, work, code = await _session({"latency": {"/api/show": 5.0}}, start_work, pending=False, settle=0.3)
     stderr = server.stderr.decode(errors="replace")
     assert "result" in shutdown and code == 0, stderr[-3000:]
-    for sign in ("Traceback", "never retrieved", "unhandled exception", "Exception in callback"):
-        assert sign not in stderr, stderr[-3000:]
+    _assert_no_traceback(stderr)

@@ -7,7 +7,7 @@ import asyncio
 import functools
 import inspect
 import logging
-from typing import Any, Callable, Coroutine
+from typing import Any, Callable, Coroutine, Iterable
 
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 
@@ -102,8 +102,13 @@ class TaskGroup:
 
     async def cancel_all(self) -> None:
         self.closed = True
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks, timeout=2.0)
+        await cancel_and_wait(self._tasks)
+
+
+async def cancel_and_wait(tasks: Iterable[asyncio.Task], timeout: float = 2.0) -> None:
+    """Cancel the tasks not done yet and wait (at most `timeout` seconds) until they have ended."""
+    pending = [task for task in tasks if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=timeout)

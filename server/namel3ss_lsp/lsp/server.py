@@ -27,7 +27,7 @@ from .commands.base import CommandState
 from .commands.start import maybe_auto_start
 from .diagnostics import DiagnosticsPublisher
 from .documents import DocumentStore
-from .guard import TaskGroup, guarded
+from .guard import TaskGroup, cancel_and_wait, guarded
 from .ollama_state import OllamaHub
 from .protocol import Namel3ssProtocol
 from .settings import SECTION, Settings, SettingsStore
@@ -133,11 +133,7 @@ class Namel3ssLanguageServer(LanguageServer):
         # Commands still running (a pull, a status check) and the health checks under way are
         # stopped and waited for before their HTTP clients close: closed under them, they failed
         # with "lost the connection" and asyncio logged each failure with a traceback at exit.
-        commands = [task for task in self.running_commands.values() if not task.done()]
-        for task in commands:
-            task.cancel()
-        if commands:
-            await asyncio.wait(commands, timeout=2.0)
+        await cancel_and_wait(self.running_commands.values())
         await self.tasks.cancel_all()
         await self.status.stop()
         try:

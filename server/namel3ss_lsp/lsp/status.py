@@ -27,6 +27,7 @@ from lsprotocol import types
 from ..ollama import diagnostics as classifier
 from .analysis_queue import sweep_garbage
 from .diagnostics import OLLAMA_SLICE as SLICE, decl_options, ollama_declarations, run_in_slices
+from .guard import cancel_and_wait
 
 from .context import ServerContext
 
@@ -184,11 +185,7 @@ class StatusMonitor:
     async def stop(self) -> None:
         """Cancel the checks under way and wait for them: they are shielded from the cancelled
         health-check loop, and the HTTP clients must not close under them (at shutdown)."""
-        running = [task for task in self._checking.values() if not task.done()]
-        for task in running:
-            task.cancel()
-        if running:
-            await asyncio.wait(running, timeout=2.0)
+        await cancel_and_wait(self._checking.values())
 
     def poke(self) -> None:
         """Check now (settings changed, a new server came into use)."""
