@@ -16,7 +16,6 @@ folding) and then dropped, so memory stays near the size of the text.
 
 from __future__ import annotations
 
-import gc
 import logging
 import re
 import time
@@ -27,6 +26,7 @@ from namel3ss_lsp.language.checks import check_duplicate_declarations, check_fil
 from namel3ss_lsp.language.chunk_cache import CACHE, Parsed, Piece, moved, reuse, template
 from namel3ss_lsp.language.clone import TooDeep
 from namel3ss_lsp.language.foreign import foreign_reason
+from namel3ss_lsp.language.heap import building
 from namel3ss_lsp.language.lending import Lender
 from namel3ss_lsp.language.models import ModelDecl, inherit_providers, model_declarations, model_from_declaration
 from namel3ss_lsp.language.parser import Collected, parse_region
@@ -105,32 +105,21 @@ class Stepper:
 
     def advance(self, budget: float | None) -> Analysis | None:
         deadline = None if budget is None else time.perf_counter() + budget
-        # The tree is acyclic, but building ~10^5 nodes triggers full cyclic-GC passes that cost more
-        # than the parse itself; pausing the collector while building is safe and halves the time.
-        gc_was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            steps = self._steps
-            while True:
-                next(steps)
-                if deadline is not None and time.perf_counter() >= deadline:
-                    return None
-        except StopIteration as done:
-            return done.value
-        except Exception as exc:  # pragma: no cover - a bug must not take the editor down with it
-            # The editor shows one line; the traceback goes to the log, where a bug report needs it.
-            logger.exception("analysis failed (%d characters)", len(self.text))
-            return failed(self.text, exc)
-        finally:
-            if gc_was_enabled:
-                # (perf, issue 14) The nodes just built outlive this call: after a big build, move
-                # them straight to the oldest GC generation (freeze + unfreeze), so that the young
-                # collections do not walk them all twice more (~0.4 s per 4 MB of text, paid by
-                # whatever runs next). Never when objects are frozen on purpose (the server does).
-                if gc.get_count()[0] > 20_000 and gc.get_freeze_count() == 0:
-                    gc.freeze()
-                    gc.unfreeze()
-                gc.enable()
+        # The tree is acyclic, but building ~10^5 nodes with the cyclic GC running sets off full
+        # passes that cost more than the parse itself (issue 14): see `heap.building`.
+        with building():
+            try:
+                steps = self._steps
+                while True:
+                    next(steps)
+                    if deadline is not None and time.perf_counter() >= deadline:
+                        return None
+            except StopIteration as done:
+                return done.value
+            except Exception as exc:  # pragma: no cover - a bug must not take the editor down with it
+                # The editor shows one line; the traceback goes to the log, where a bug report needs it.
+                logger.exception("analysis failed (%d characters)", len(self.text))
+                return failed(self.text, exc)
 
     def close(self) -> None:
         self._steps.close()

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from namel3ss_lsp.language.heap import building
 from namel3ss_lsp.language.positions import LineIndex
 from namel3ss_lsp.language.tree import Declaration
 from namel3ss_lsp.language.types import Range
@@ -52,6 +53,11 @@ def symbols(analysis: "Analysis") -> list[Symbol]:
     """Top-level declarations, with nested named declarations that have a body as children."""
     if analysis.foreign is not None:
         return []
+    with building():  # a 10 MB file: 23,000 symbols, and a full GC pass over its tree otherwise
+        return _symbols(analysis)
+
+
+def _symbols(analysis: "Analysis") -> list[Symbol]:
     roots = list(analysis.outline) if analysis.outline is not None else declaration_symbols(analysis.module.items)
     index = analysis.line_index
     for start, end in analysis.module.legacy:
@@ -95,6 +101,11 @@ def folding_ranges(analysis: "Analysis") -> list[tuple[int, int, str]]:
     """(start_line, end_line, kind) with kind "region" (blocks) or "comment" (runs of # lines)."""
     if analysis.foreign is not None:
         return []
+    with building():
+        return _folding_ranges(analysis)
+
+
+def _folding_ranges(analysis: "Analysis") -> list[tuple[int, int, str]]:
     index = analysis.line_index
     out = list(analysis.folds) if analysis.folds is not None else block_folds(analysis.maps, index)
     for start, end in analysis.module.legacy:
