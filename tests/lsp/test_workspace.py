@@ -286,3 +286,32 @@ async def test_semantic_tokens(lsp, workspace):
         types.SemanticTokensRangeParams(text_document=_doc(uri), range=types.Range(start=types.Position(line=8, character=0), end=types.Position(line=9, character=0)))
     )
     assert ranged.data and ranged.data[0] == 8  # starts on line 8
+
+
+async def test_a_huge_open_file_keeps_its_place_in_the_index(lsp, workspace):
+    """Above LEAN_FROM characters a document is analysed without keeping a tree; opening it must not
+    empty its summary (definitions into it vanished while it was open), and an edit to it reaches
+    the files that refer to it, as with any open file."""
+    from namel3ss_lsp.language.analysis import LEAN_FROM
+
+    models = workspace / "models.ai"
+    padding = "".join(f'tool padding_{i} {{\n    description: "filler so that the file is huge"\n}}\n' for i in range(LEAN_FROM // 60))
+    models.write_text(models.read_text() + padding)
+    assert LEAN_FROM < len(models.read_text()) < 5_000_000
+    client = await _client(lsp, workspace)
+    await _indexed(client, 3)
+    uri, text = await _open(client, workspace / "agents.ai")
+    models_uri, models_text = await _open(client, models)
+
+    found = await client.text_document_definition_async(
+        types.DefinitionParams(text_document=_doc(uri), position=find_position(text, "fast_llm", 2))
+    )
+    assert [(loc.uri, loc.range.start.line) for loc in found] == [(models_uri, 1)]
+    symbols = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="padding_1234"))
+    assert (symbols[0].name, symbols[0].location.uri) == ("padding_1234", models_uri)
+
+    start = find_position(models_text, "fast_llm")
+    client.change(models_uri, 2, [types.TextDocumentContentChangePartial(
+        range=types.Range(start=start, end=types.Position(line=start.line, character=start.character + len("fast_llm"))), text="slow_llm")])
+    latest = await client.wait_diagnostics(uri, lambda p: any("'fast_llm'" in d.message for d in p.diagnostics))
+    assert any("did you mean 'slow_llm'?" in d.message for d in latest.diagnostics)

@@ -20,7 +20,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Generator
+from typing import Generator, Iterator
 
 from namel3ss_lsp.language.checks import check_duplicate_declarations, check_file_structure, check_model, duplicate_keys
 from namel3ss_lsp.language.chunk_cache import CACHE, Parsed, Piece, moved, reuse, template
@@ -263,6 +263,20 @@ def _lean_steps(text: str, index: LineIndex, doc: Doc, result) -> Generator[None
     diagnostics = _dedupe(diagnostics)
     diagnostics.sort(key=lambda d: (d.range.start, d.range.end))
     return Analysis(text, index, Module([], legacy, doc), [], [], models, diagnostics, lean=True, outline=outline, folds=folds)
+
+
+def chunk_trees(analysis: Analysis) -> Iterator[Piece]:
+    """The trees of a lean analysis's chunks, parsed again one at a time (each can be dropped once
+    read): what a reader of the whole tree (the workspace index's summary) reads of a huge document
+    without holding its tree. Nodes have offsets in `analysis.text` and ranges from its index."""
+    text, index = analysis.text, analysis.line_index
+    if analysis.foreign is not None:
+        return
+    doc = Doc(text, index)
+    result = scan(text)
+    for chunk in result.chunks:
+        if chunk.kind != "legacy":
+            yield _parse_chunk(result.masked, chunk.start, chunk.end, doc, index)
 
 
 _EMPTY: list = []

@@ -109,6 +109,7 @@ class WorkspaceIndexService:
         self.index = WorkspaceIndex()
         self._from_analysis: dict[str, Analysis] = {}  # uri -> the analysis its summary came from
         self._memos: dict[str, SummaryMemo] = {}  # uri -> its last summary's parts (re-summary costs what changed)
+        self._pending: dict[str, asyncio.Task] = {}  # uri -> a huge document's summary, made in a thread
         self.indexed_files = 0
 
     # ---- open documents ------------------------------------------------------------------------
@@ -120,14 +121,47 @@ class WorkspaceIndexService:
         # A memo from the second summary on: a file opened and not edited does not need one.
         memo = self._memos.get(uri) if uri not in self._from_analysis else self._memos.setdefault(uri, {})
         self._from_analysis[uri] = analysis
+        self._drop_pending(uri)
+        if analysis.lean:  # a huge document, analysed without a tree: its summary parses it again
+            self._summarize_in_thread(uri, analysis)
+            return
         changed = self.index.set_file(summarize(uri, analysis, memo))
         if changed:
             self._republish_dependents(changed, exclude=uri)
+
+    def _summarize_in_thread(self, uri: str, analysis: Analysis) -> None:
+        """Summarise a huge document in a worker thread (seconds of parsing); meanwhile the index
+        keeps its previous summary. Bigger than an indexed file may be: not indexed, as on disk."""
+        if len(analysis.text) > MAX_FILE_SIZE:
+            logger.info("index: %s is not indexed while open (more than %d characters)", uri, MAX_FILE_SIZE)
+            changed = self.index.remove_file(uri)
+            if changed:
+                self._republish_dependents(changed, exclude=uri)
+            return
+
+        async def summarize_and_set() -> None:
+            summary = await asyncio.to_thread(summarize, uri, analysis)
+            if self._from_analysis.get(uri) is not analysis:  # a newer text, or closed meanwhile
+                return
+            changed = self.index.set_file(summary)
+            if changed:
+                self._republish_dependents(changed, exclude=uri)
+
+        task = self._ls.tasks.spawn(summarize_and_set(), f"summary of {uri}")
+        if task is not None:
+            self._pending[uri] = task
+            task.add_done_callback(lambda t: self._pending.pop(uri, None) if self._pending.get(uri) is t else None)
+
+    def _drop_pending(self, uri: str) -> None:
+        task = self._pending.pop(uri, None)
+        if task is not None:
+            task.cancel()  # its thread finishes, and what it made is let go of
 
     async def closed(self, uri: str) -> None:
         """A closed document: its summary comes from the disk again (or it is gone)."""
         self._from_analysis.pop(uri, None)
         self._memos.pop(uri, None)
+        self._drop_pending(uri)
         path = uri_to_path(uri)
         summary = None
         if path is not None and path.is_file():
@@ -143,6 +177,9 @@ class WorkspaceIndexService:
         doc = self._ls.documents.get(uri)
         if doc is not None:
             self.update_open(uri, await self._ls.documents.analysis(doc))
+            pending = self._pending.get(uri)
+            if pending is not None:  # a huge document's summary: the request is about it, wait
+                await asyncio.wait([pending])
         return self.index
 
     def roots(self) -> list[Path]:

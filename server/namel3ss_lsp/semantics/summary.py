@@ -12,7 +12,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 from typing import Mapping
 
-from namel3ss_lsp.language.analysis import Analysis
+from namel3ss_lsp.language.analysis import Analysis, chunk_trees
 from namel3ss_lsp.language.models import model_from_declaration
 from namel3ss_lsp.language.tree import Atom, Declaration, Entry, ListNode, Map, Value
 from namel3ss_lsp.language.types import Position, Range
@@ -84,6 +84,8 @@ def summarize(uri: str, analysis: Analysis, memo: SummaryMemo | None = None) -> 
     Typing in a 5,000-line file re-summarised every item (15-50 ms); now it is one item. The memo
     is rewritten to hold this summary's items only."""
     text = analysis.text
+    if analysis.lean:
+        return _lean_summary(uri, analysis)
     models = {id(md.decl): md for md in analysis.models}
     declarations: list[Declared] = []
     references: list[Referenced] = []
@@ -112,6 +114,25 @@ def summarize(uri: str, analysis: Analysis, memo: SummaryMemo | None = None) -> 
         declarations.extend(parts[0])
         references.extend(parts[1])
         is_app = is_app or parts[2]
+    return FileSummary(uri, tuple(declarations), tuple(references), is_app, len(text))
+
+
+def _lean_summary(uri: str, analysis: Analysis) -> FileSummary:
+    """The summary of a huge document analysed without a tree: its chunks parsed again one at a
+    time (seconds for megabytes: run it in a worker thread). Model declarations take their facts
+    (providers inherited through `extends`) from the analysis's models, matched by offset."""
+    text = analysis.text
+    by_start = {md.decl.start: md for md in analysis.models}
+    declarations: list[Declared] = []
+    references: list[Referenced] = []
+    is_app = False
+    for piece in chunk_trees(analysis):
+        models = {id(d): by_start[d.start] for d in piece.decls if d.start in by_start}
+        for item in piece.items:
+            declared, referenced, app = _item_parts(uri, item, text, models)
+            declarations.extend(declared)
+            references.extend(referenced)
+            is_app = is_app or app
     return FileSummary(uri, tuple(declarations), tuple(references), is_app, len(text))
 
 
