@@ -309,6 +309,9 @@ async def test_a_huge_open_file_keeps_its_place_in_the_index(lsp, workspace):
     assert [(loc.uri, loc.range.start.line) for loc in found] == [(models_uri, 1)]
     symbols = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="padding_1234"))
     assert (symbols[0].name, symbols[0].location.uri) == ("padding_1234", models_uri)
+    # no tree kept, so no semantic tokens (README), and no summary parsed for them on the event loop
+    tokens = await client.text_document_semantic_tokens_full_async(types.SemanticTokensParams(text_document=_doc(models_uri)))
+    assert list(tokens.data) == []
 
     start = find_position(models_text, "fast_llm")
     client.change(models_uri, 2, [types.TextDocumentContentChangePartial(

@@ -23,6 +23,8 @@ async def _data(ls: ServerContext, uri: str, window: Range | None) -> list[int]:
     if doc is None:
         return []
     analysis = await ls.documents.analysis(doc)
+    if analysis.lean:  # a huge document, no tree kept: no tokens (and its summary is seconds of parsing)
+        return []
     ls.workspace_index.update_open(uri, analysis)
     summary = ls.workspace_index.index.file(uri) or summarize(uri, analysis)
     return await off_loop(doc, lambda: tokens.encode(tokens.tokens(analysis, summary, window)))
