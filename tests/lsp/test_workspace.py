@@ -296,7 +296,7 @@ async def test_a_huge_open_file_keeps_its_place_in_the_index(lsp, workspace):
 
     models = workspace / "models.ai"
     padding = "".join(f'tool padding_{i} {{\n    description: "filler so that the file is huge"\n}}\n' for i in range(LEAN_FROM // 60))
-    models.write_text(models.read_text() + padding)
+    models.write_text(models.read_text() + padding + 'agent padded_agent {\n    tools: [search_web]\n}\n')
     assert LEAN_FROM < len(models.read_text()) < 5_000_000
     client = await _client(lsp, workspace)
     await _indexed(client, 3)
@@ -309,6 +309,10 @@ async def test_a_huge_open_file_keeps_its_place_in_the_index(lsp, workspace):
     assert [(loc.uri, loc.range.start.line) for loc in found] == [(models_uri, 1)]
     symbols = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="padding_1234"))
     assert (symbols[0].name, symbols[0].location.uri) == ("padding_1234", models_uri)
+    # navigation from inside it works from its summary: to tools.ai, never opened
+    found = await client.text_document_definition_async(
+        types.DefinitionParams(text_document=_doc(models_uri), position=find_position(models_text, "search_web")))
+    assert [(loc.uri, loc.range.start.line) for loc in found] == [((workspace / "tools.ai").as_uri(), 1)]
     # no tree kept, so no semantic tokens (README), and no summary parsed for them on the event loop
     tokens = await client.text_document_semantic_tokens_full_async(types.SemanticTokensParams(text_document=_doc(models_uri)))
     assert list(tokens.data) == []
