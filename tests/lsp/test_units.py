@@ -211,6 +211,44 @@ def test_garbage_alive_at_a_settle_is_freed_once_it_dies(monkeypatch):
     assert gone() is None
 
 
+def test_a_sweep_leaves_the_objects_other_threads_are_building_alone():
+    """A sweep counts the collector's objects while worker threads analyse. Counted through a list
+    that another thread could see, a tuple that thread was filling (`tuple(generator)`) got a
+    second reference and failed to resize with SystemError: the thread's analysis failed (a valid
+    document published one "internal error"). 5,000 sweeps against a building thread, with thread
+    switches as often as the interpreter allows: about 7 such errors were expected before."""
+    import gc
+    import sys
+    import threading
+
+    from namel3ss_lsp.lsp import analysis_queue
+
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def build() -> None:
+        while not stop.is_set():
+            try:
+                tuple(x for x in (1, 2, 3))
+            except SystemError as exc:
+                errors.append(exc)
+
+    interval = sys.getswitchinterval()
+    gc.freeze()  # out of the sweep's view: each sweep then counts and collects a few objects
+    worker = threading.Thread(target=build)
+    sys.setswitchinterval(1e-5)
+    worker.start()
+    try:
+        for _ in range(5000):
+            analysis_queue.sweep_garbage()
+    finally:
+        stop.set()
+        worker.join()
+        sys.setswitchinterval(interval)
+        gc.unfreeze()
+    assert errors == []
+
+
 def test_a_sweep_freezes_what_it_would_take_long_to_walk(monkeypatch):
     import gc
 

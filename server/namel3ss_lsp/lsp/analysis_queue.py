@@ -194,7 +194,12 @@ def sweep_garbage(generation: int = 2) -> None:
     every analysis, so whatever was alive then and died later as a cycle (a request in flight, a
     failed connection: exception, traceback, frames, anyio events, ~13 KB) was never freed: 4 MB a
     minute with Ollama down, a health check a second and a keystroke every half second."""
-    if sum(len(gc.get_objects(g)) for g in range(generation + 1)) > SWEEP_LIMIT:
+    # Counted in C calls only (map, len, sum), so no other thread runs while a list of
+    # `gc.get_objects` exists: the list holds a reference to every tracked object, a tuple that a
+    # worker thread is still filling (`tuple(generator)`) among them, and resizing that tuple then
+    # failed with SystemError, failing the worker's analysis: a valid document published one
+    # "internal error" diagnostic (seen twice, for a 400 KB and a 1.2 MB document).
+    if sum(map(len, map(gc.get_objects, range(generation + 1)))) > SWEEP_LIMIT:
         gc.freeze()
     else:
         gc.collect(generation)
