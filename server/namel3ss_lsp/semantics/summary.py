@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass, replace
-from typing import Mapping
+from typing import Iterable, Iterator, Mapping
 
 from namel3ss_lsp.language.analysis import Analysis, chunk_trees
 from namel3ss_lsp.language.models import model_from_declaration
@@ -85,11 +85,9 @@ def summarize(uri: str, analysis: Analysis, memo: SummaryMemo | None = None) -> 
     is rewritten to hold this summary's items only."""
     text = analysis.text
     if analysis.lean:
-        return _lean_summary(uri, analysis)
+        return _joined(uri, _lean_parts(uri, analysis), len(text))
     models = {id(md.decl): md for md in analysis.models}
-    declarations: list[Declared] = []
-    references: list[Referenced] = []
-    is_app = False
+    every: list[ItemParts] = []
     previous = memo.copy() if memo else {}
     if memo is not None:
         memo.clear()
@@ -111,29 +109,31 @@ def summarize(uri: str, analysis: Analysis, memo: SummaryMemo | None = None) -> 
             memo[key] = (start.line, parts)
         else:
             parts = _item_parts(uri, item, text, models)
-        declarations.extend(parts[0])
-        references.extend(parts[1])
-        is_app = is_app or parts[2]
-    return FileSummary(uri, tuple(declarations), tuple(references), is_app, len(text))
+        every.append(parts)
+    return _joined(uri, every, len(text))
 
 
-def _lean_summary(uri: str, analysis: Analysis) -> FileSummary:
-    """The summary of a huge document analysed without a tree: its chunks parsed again one at a
-    time (seconds for megabytes: run it in a worker thread). Model declarations take their facts
-    (providers inherited through `extends`) from the analysis's models, matched by offset."""
-    text = analysis.text
-    by_start = {md.decl.start: md for md in analysis.models}
+def _joined(uri: str, every: Iterable[ItemParts], size: int) -> FileSummary:
+    """One file's summary from the parts of its top-level items, in order."""
     declarations: list[Declared] = []
     references: list[Referenced] = []
     is_app = False
+    for declared, referenced, app in every:
+        declarations.extend(declared)
+        references.extend(referenced)
+        is_app = is_app or app
+    return FileSummary(uri, tuple(declarations), tuple(references), is_app, size)
+
+
+def _lean_parts(uri: str, analysis: Analysis) -> Iterator[ItemParts]:
+    """The parts of a huge document analysed without a tree: its chunks parsed again one at a time
+    (seconds for megabytes: run it in a worker thread). Model declarations take their facts
+    (providers inherited through `extends`) from the analysis's models, matched by offset."""
+    by_start = {md.decl.start: md for md in analysis.models}
     for piece in chunk_trees(analysis):
         models = {id(d): by_start[d.start] for d in piece.decls if d.start in by_start}
         for item in piece.items:
-            declared, referenced, app = _item_parts(uri, item, text, models)
-            declarations.extend(declared)
-            references.extend(referenced)
-            is_app = is_app or app
-    return FileSummary(uri, tuple(declarations), tuple(references), is_app, len(text))
+            yield _item_parts(uri, item, analysis.text, models)
 
 
 def _providers_by_item(analysis: Analysis) -> list[tuple]:
