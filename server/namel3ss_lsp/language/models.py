@@ -160,17 +160,32 @@ def extract_models(declarations: list[Declaration]) -> list[ModelDecl]:
 
 def inherit_providers(models: list[ModelDecl]) -> None:
     """`extends: base` without its own provider takes the base's provider (chains, no cycles)."""
+    # Each chain is walked once: every model met on the way shares the provider found at its end.
+    # Walking it again from each model was quadratic: a 90 KB document of 3,000 models in one
+    # `extends` cycle held the analysis (and the event loop) for 3 s on every keystroke.
     by_name = {m.name: m for m in models if m.name}
+    done: set[int] = set()  # ids of models whose provider is final
     for m in models:
-        seen = {id(m)}
-        base = m
-        while m.provider is None and base.extends and base.extends in by_name:
-            base = by_name[base.extends]
-            if id(base) in seen:
+        if id(m) in done:
+            continue
+        chain: list[ModelDecl] = []
+        on_chain: set[int] = set()
+        base, provider = m, None
+        while True:
+            if base.provider is not None or id(base) in done:
+                provider = base.provider
                 break
-            seen.add(id(base))
-            if base.provider is not None:
-                m.provider = base.provider
+            if id(base) in on_chain:  # a cycle without a provider
+                break
+            chain.append(base)
+            on_chain.add(id(base))
+            if not base.extends or base.extends not in by_name:
+                break
+            base = by_name[base.extends]
+        for link in chain:
+            link.provider = provider
+        done.update(on_chain)
+        done.add(id(m))
 
 
 def is_reference(value: object) -> bool:
