@@ -162,6 +162,73 @@ def test_model_target_follows_extends_without_walking_every_path():
     assert index.lookups <= 4 * 8  # each at most once a level (all paths: 4^8 = 65,536)
 
 
+def _target_by_every_path(index: WorkspaceIndex, decl, depth: int = 0):
+    """The definition of `model_target`: depth first, each parent's line before the next's."""
+    from namel3ss_lsp.semantics.index import MAX_EXTENDS, MODEL_KINDS
+
+    if decl.provider == "ollama" and decl.model:
+        return decl
+    if not decl.extends or depth >= MAX_EXTENDS:
+        return None
+    for parent in index.declarations_named(decl.extends, MODEL_KINDS, prefer=decl.uri):
+        found = _target_by_every_path(index, parent, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def test_model_target_follows_the_definition_on_random_workspaces():
+    import random
+
+    rng = random.Random(8)
+    for _ in range(150):
+        index = WorkspaceIndex()
+        for f in range(rng.randint(1, 3)):
+            blocks = []
+            for _ in range(rng.randint(1, 5)):
+                lines = [f"    extends: m{rng.randint(0, 3)}"] if rng.random() < 0.7 else []
+                if rng.random() < 0.3:
+                    lines += ["    provider: ollama", f"    model: llama{rng.randint(0, 9)}"]
+                blocks.append(f"{rng.choice(['llm', 'ai model'])} m{rng.randint(0, 3)} {{\n" + "\n".join(lines) + "\n}\n")
+            index.set_file(summarize(f"file:///ws/f{f}.ai", analyze("".join(blocks))))
+        for decl in index.declarations():
+            assert index.model_target(decl) is _target_by_every_path(index, decl)
+
+
+def test_model_target_through_thousands_of_same_named_declarations():
+    """3,000 `llm m { extends: m }` (69 KB): asking what one ends in took 40 s of the event loop
+    (an inlay hint, a hover) when each declaration was followed once a level."""
+    index = CountingIndex()
+    index.set_file(summarize("file:///ws/same.ai", analyze("llm m {\n    extends: m\n}\n" * 3000)))
+    first = index.declarations_named("m")[0]
+    index.lookups = 0
+    assert index.model_target(first) is None
+    assert index.lookups <= 8
+
+
+def test_many_references_to_one_name_are_resolved_once():
+    """2,000 agents `a`, each with `llm: a` (no model `a`): 2,000 warnings, but the name is looked up
+    a few times, not once per reference over all 2,000 declarations (4.4 s for 3,000 of them); the
+    inlay hints of those references likewise."""
+    from namel3ss_lsp.ide.inlay_hints import inlay_hints
+
+    index = CountingIndex()
+    n = 2000
+    analysis = analyze("agent a {\n    llm: a\n}\n" * n + "ai model base {\n    provider: ollama\n    model: llama3:8b\n}\n"
+                       + "agent b {\n    llm: base\n}\n" * n)
+    summary = summarize("file:///ws/agents.ai", analysis)
+    index.set_file(summary)
+    index.lookups = 0
+    diags = reference_diagnostics(index, "file:///ws/agents.ai")
+    unknown = [d for d in diags if d.code == "unknown-reference"]
+    assert len(unknown) == n and {d.message for d in unknown} == {"unknown model 'a': no file of the workspace declares it ('a' is a agent, not a model)"}
+    assert index.lookups <= 4
+    index.lookups = 0
+    hints = inlay_hints(analysis, summary, index, lambda model, options: None, lambda md: {}, model_facts=False)
+    assert len(hints) == n and {h.label for h in hints} == {" → llama3:8b"}
+    assert index.lookups <= 4
+
+
 @pytest.mark.parametrize("text", ["agent a {\n    {x}: 1\n}\n", 'prompt p {\n    template: "{{msg.role}}: {{msg.content}}"\n    {{msg.role}}: 2\n}\n']
                          + [path.read_text(encoding="utf-8", errors="replace") for path in corpus_files()[:40]])
 def test_semantic_tokens_never_overlap(text):

@@ -6,7 +6,7 @@ cached model lists, never the network."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from namel3ss_lsp.ide.display import human_size
 from namel3ss_lsp.language.analysis import Analysis
@@ -65,11 +65,15 @@ def inlay_hints(
             else:
                 out.append(InlayHint(md.model_range.end, " not installed", "not on the Ollama server: pull it with the quick fix"))
     if references and summary is not None:
+        targets: dict[tuple, Any] = {}  # (name, kinds): the model it ends in, found once per name in a file
         for ref in summary.references:
             if ref.kinds is None or not ref.kinds <= MODEL_KINDS or not _inside(ref.full_range, window):
                 continue
-            found = index.resolve(ref)
-            target = index.model_target(found[0]) if found else None
+            key = (ref.name, ref.kinds)
+            if key not in targets:
+                found = index.resolve(ref)
+                targets[key] = index.model_target(found[0]) if found else None
+            target = targets[key]
             if target is not None and target.model:
                 out.append(InlayHint(ref.full_range.end, f" → {target.model}", f"{target.kind} '{target.name}' uses {target.model}"))
     out.sort(key=lambda h: h.position)
