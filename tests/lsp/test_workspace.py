@@ -173,6 +173,29 @@ async def test_workspace_symbols_are_fuzzy_and_cover_every_file(lsp, workspace):
     assert {s.name for s in every} >= {"fast_llm", "gpt4", "search_web", "conversation_history", "researcher_role", "researcher", "helper"}
 
 
+async def test_reference_completion_of_a_huge_workspace_is_bounded_and_narrows(lsp, workspace):
+    """3,000 tools in the workspace: an answer holds at most 1,000 of them, those matching what is
+    typed first, and says it is incomplete, so typing more asks again (38,700 items took 1.1 s)."""
+    (workspace / "many_tools.ai").write_text("".join(f'tool t{i:04d} {{\n    description: "x"\n}}\n' for i in range(3000)))
+    client = await _client(lsp, workspace)
+    await _indexed(client, 4)
+    uri = (workspace / "new.ai").as_uri()
+    client.open(uri, "agent a {\n    tools: [\n}\nagent b {\n    tools: [t29\n}\nagent c {\n    tools: [search\n}\n")
+    await client.wait_diagnostics(uri)
+
+    async def complete(line: int, character: int) -> types.CompletionList:
+        return await client.text_document_completion_async(
+            types.CompletionParams(text_document=_doc(uri), position=types.Position(line=line, character=character)))
+
+    everything = await complete(1, 12)
+    assert everything.is_incomplete and len(everything.items) == 1000
+    narrowed = await complete(4, 15)
+    assert narrowed.is_incomplete and [i.label for i in narrowed.items] == [f"t{i}" for i in range(2900, 3000)]
+    assert narrowed.items[0].text_edit.new_text == "t2900"
+    one = await complete(7, 18)
+    assert [i.label for i in one.items] == ["search_web"] and one.items[0].detail == "tool · tools.ai"
+
+
 async def test_reference_completion_and_hover(lsp, workspace, standins):
     standin = standins(models=["llama3:8b"])
     client = await _client(lsp, workspace, url=standin.url)

