@@ -269,6 +269,27 @@ async def test_changes_on_disk_and_in_open_files_refresh_dependents(lsp, workspa
     await client.wait_diagnostics(uri, lambda p: any("'serch_web'" in d.message for d in p.diagnostics))
 
 
+async def test_a_branch_switch_of_many_files_reaches_referring_and_declaring_files(lsp, workspace):
+    """Sixty files created in one notification (handled 25 between two turns of the loop): the open
+    file referring to a name one of them declares, and the open file declaring a name another
+    one declares again, are both diagnosed again."""
+    client = await _client(lsp, workspace)
+    await _indexed(client, 3)
+    agents_uri, _ = await _open(client, workspace / "agents.ai")
+    await client.wait_codes(agents_uri, lambda codes: codes.count("unknown-reference") == 1)
+    tools_uri, _ = await _open(client, workspace / "tools.ai")
+    await client.wait_codes(tools_uri, lambda codes: "duplicate-declaration" not in codes)
+    created = []
+    for i in range(60):
+        path = workspace / f"branch_{i:02d}.ai"
+        body = {17: 'tool serch_web {\n    description: "x"\n}\n', 42: 'tool search_web {\n    description: "again"\n}\n'}
+        path.write_text(body.get(i, f'tool filler_{i} {{\n    description: "x"\n}}\n'))
+        created.append(types.FileEvent(uri=path.as_uri(), type=types.FileChangeType.Created))
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=created))
+    await client.wait_codes(agents_uri, lambda codes: "unknown-reference" not in codes)
+    await client.wait_codes(tools_uri, lambda codes: "duplicate-declaration" in codes)
+
+
 async def test_duplicates_across_modules_and_valid_declarations(lsp, workspace):
     (workspace / "more_tools.ai").write_text('tool search_web {\n    description: "again"\n}\n')
     (workspace / "app.ai").write_text('app "Demo"\n\nllm fast_llm {\n    provider: "openai"\n}\n')

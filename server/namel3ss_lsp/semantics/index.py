@@ -198,6 +198,13 @@ class WorkspaceIndex:
             out.update(r.uri for r in self._refs.get(name, ()))
         return out
 
+    def declaring_files(self, names: Iterable[str]) -> set[str]:
+        """Files that declare any of `names` (whose conflicts may change with them)."""
+        out: set[str] = set()
+        for name in names:
+            out.update(d.uri for d in self._defs.get(name, ()))
+        return out
+
     def names_of(self, kinds: frozenset[str] | None, names: Iterable[str] | None = None) -> list[Declared]:
         """One declaration per (kind, name) of the given kinds, for completion; only those called
         one of `names` when given."""
