@@ -270,3 +270,53 @@ def test_semantic_tokens_never_overlap(text):
     for before, after in zip(items, items[1:]):
         assert (before[0], before[1]) < (after[0], after[1])
         assert before[0] < after[0] or before[1] + before[2] <= after[1], (before, after)
+
+
+@pytest.mark.parametrize("path", corpus_files()[:45], ids=lambda p: p.name)
+def test_semantic_tokens_of_a_window_are_the_file_tokens_it_touches(path):
+    """A range request gives exactly the whole file's tokens that touch the range (it only skips,
+    by offset, the nodes outside it before making their ranges)."""
+    import random
+
+    from namel3ss_lsp.ide.semantic_tokens import tokens
+    from namel3ss_lsp.language.types import Range
+
+    text = path.read_text(encoding="utf-8", errors="replace")
+    analysis = analyze(text)
+    summary = summarize("file:///ws/t.ai", analysis)
+    everything = tokens(analysis, summary)
+    lines = text.split("\n")
+    rng = random.Random(path.name)
+    for _ in range(6):
+        a, b = sorted(rng.randrange(len(lines)) for _ in range(2))
+        window = Range(Position(a, rng.randrange(len(lines[a]) + 2)), Position(b, rng.randrange(len(lines[b]) + 2)))
+        if window.end < window.start:
+            window = Range(window.end, window.start)
+        touching = [t for t in everything
+                    if not (Position(t[0], t[1] + t[2]) < window.start or Position(t[0], t[1]) > window.end)]
+        assert tokens(analysis, summary, window) == touching, window
+
+
+def test_semantic_tokens_of_a_window_make_ranges_for_the_window_only():
+    """100 lines of a 40,000-line file: positions are computed for those lines' nodes, not for every
+    node of the file (the range request took as long as the whole file)."""
+    from namel3ss_lsp.ide.semantic_tokens import tokens
+    from namel3ss_lsp.language.positions import LineIndex
+    from namel3ss_lsp.language.types import Range
+
+    text = "tool t {\n    description: \"x\"\n}\n" + "agent a {\n    tools: [t, t, t]\n    llm: t\n}\n" * 10_000
+    analysis = analyze(text)
+    summary = summarize("file:///ws/t.ai", analysis)
+    calls = []
+
+    class CountingLineIndex(LineIndex):
+        __slots__ = ()
+
+        def position(self, offset: int) -> Position:
+            calls.append(offset)
+            return super().position(offset)
+
+    analysis.line_index.__class__ = CountingLineIndex  # the nodes' `doc.index` is the same object
+    window = Range(Position(100, 0), Position(200, 0))
+    assert len(tokens(analysis, summary, window)) == 200 and calls  # 25 agents of 8 tokens
+    assert len(calls) < 2_000  # the whole file: over 300,000
