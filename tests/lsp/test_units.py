@@ -94,6 +94,52 @@ def test_the_line_index_finds_the_offsets_offset_at_finds(text):
             assert documents.apply_change(text, change, index) == documents.apply_change(text, change)
 
 
+def test_many_changes_in_one_notification_give_the_text_of_applying_them_one_by_one():
+    """Multi-cursor typing and Replace All send many changes at once: applied to a list of lines
+    and joined once, they give exactly the text of applying each to the whole text in order, on
+    every kind of line break (a "\r" and an inserted "\n" joining into one), emoji, positions
+    past a line, past the end or before the start, and ranges given end first."""
+    import random
+
+    rng = random.Random(2026)
+    alphabet = ["a", "b", " ", "\n", "\r\n", "\r", "🦙", "é", "{", "}"]
+
+    def position() -> SimpleNamespace:  # not types.Position: that refuses a negative line
+        return SimpleNamespace(line=rng.randint(-1, 8), character=rng.randint(0, 7))
+
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        changes = []
+        for _ in range(rng.randint(documents.BATCHED_FROM, documents.BATCHED_FROM + 6)):
+            if rng.random() < 0.05:
+                changes.append(SimpleNamespace(text="".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))))
+            else:
+                changes.append(SimpleNamespace(range=SimpleNamespace(start=position(), end=position()),
+                                               text="".join(rng.choice(alphabet) for _ in range(rng.randint(0, 4)))))
+        expected = text
+        for change in changes:
+            expected = documents.apply_change(expected, change)
+        assert documents.apply_changes(text, changes) == expected, (text, changes)
+
+
+def test_a_thousand_cursors_typing_into_a_big_document():
+    """1,000 changes in one notification, end first as VS Code sends them, into 40,000 lines: each
+    lands on its own line and the lines stay as they were (applying them one by one to the whole
+    text held the loop for 4 s at 1.8 MB; `benchmarks/` figure 2 measures it)."""
+    text = "".join(f"line {i}\n" for i in range(40_000))
+    changes = [SimpleNamespace(range=types.Range(start=types.Position(line=i * 40, character=4),
+                                                 end=types.Position(line=i * 40, character=4)), text="!")
+               for i in reversed(range(1000))]
+    expected = text
+    for change in changes[:40]:
+        expected = documents.apply_change(expected, change)
+    assert documents.apply_changes(text, changes[:40]) == expected
+    result = documents.apply_changes(text, changes)
+    assert result.count("!") == 1000 and result.splitlines()[39_960] == "line! 39960"
+    pieces = documents._lines(result)
+    assert len(pieces) == 40_001 and pieces[-1] == ""
+
+
 def test_big_publications_are_encoded_in_batches_to_the_same_json():
     from namel3ss_lsp.lsp.server import Namel3ssLanguageServer
 

@@ -122,7 +122,9 @@ async def outcome() -> Outcome:
             client.open(uri, text, version)
             for step in range(EDITS):
                 batch = []
-                for _ in range(rng.choice([1, 1, 1, 2, 5])):  # sometimes several changes in one notification
+                # sometimes several changes in one notification, now and then many (multi-cursor
+                # typing, Replace All: applied as lines from documents.BATCHED_FROM on)
+                for _ in range(rng.choice([1, 1, 1, 2, 5]) if rng.random() > 0.03 else 40):
                     change, text = random_change(rng, text)
                     batch.append(change)
                 version += 1

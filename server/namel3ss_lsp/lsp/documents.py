@@ -31,8 +31,11 @@ from .analysis_queue import THREADED_FROM, AnalysisQueue, bury, trim_heap
 logger = logging.getLogger(__name__)
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_FULL_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)")  # a line and its break, by LSP's rules
+_LINE_BREAK_AT_END = re.compile(r"(?:\r\n|\r|\n)\Z")
 _BLOCK = 1 << 16  # characters whose line breaks are counted at once when looking for a line
 THREAD_THRESHOLD = 100_000  # characters: above this, features' own CPU work (outline...) runs in a thread
+BATCHED_FROM = 16  # changes in one didChange from which they are applied to a list of lines
 RELEASE_DELAY = 0.1  # seconds after a close before its caches are released (a burst of closes: once)
 RECLAIM_CHARS = 50_000  # open text at most this big after a close: collect frozen garbage (cheap then)
 T = TypeVar("T")
@@ -151,6 +154,55 @@ def apply_change(text: str, change: Any, index: LineIndex | None = None) -> str:
     return text[:start] + new_text + text[end:]
 
 
+def apply_changes(text: str, changes: list[Any], index: LineIndex | None = None) -> str:
+    """Apply the changes of one `didChange` in order. Many at once (typing with many cursors,
+    Replace All) are applied to the text as a list of lines, joined once at the end: applied one
+    by one to the whole text, each costs a copy of it and a walk to its line (1,000 changes to a
+    1.8 MB document: 1.1 s, against 22 ms as lines; below BATCHED_FROM changes one by one is the
+    cheaper way)."""
+    if len(changes) < BATCHED_FROM:
+        for change in changes:
+            text = apply_change(text, change, index)
+            index = None
+        return text
+    lines = _lines(text)
+    for change in changes:
+        change_range = getattr(change, "range", None)
+        if change_range is None:
+            lines = _lines(getattr(change, "text", ""))
+            continue
+        start, end = _place(lines, change_range.start), _place(lines, change_range.end)
+        if end < start:
+            start, end = end, start
+        (first, at), (last, to) = start, end
+        pieces = _lines(lines[first][:at] + getattr(change, "text", "") + lines[last][to:])
+        if last + 1 < len(lines):
+            pieces.pop()  # the empty piece after the last line's break: the next line follows
+        if first > 0 and pieces and pieces[0].startswith("\n") and lines[first - 1].endswith("\r"):
+            first -= 1  # "\r" then "\n" is one line break: the two lines become one
+            pieces = _lines(lines[first] + "".join(pieces))
+            if last + 1 < len(lines):
+                pieces.pop()
+        lines[first : last + 1] = pieces
+    return "".join(lines)
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of `text`, each with its line break; the last one (maybe empty) has none."""
+    lines = _FULL_LINES.findall(text)
+    lines.append(text[max(text.rfind("\n"), text.rfind("\r")) + 1 :])
+    return lines
+
+
+def _place(lines: list[str], position: Any) -> tuple[int, int]:
+    """(line, index in that line's text) of an LSP position, clamped as `offset_at` does."""
+    line = max(position.line, 0)
+    if line >= len(lines):
+        return len(lines) - 1, len(_LINE_BREAK_AT_END.sub("", lines[-1]))
+    content = _LINE_BREAK_AT_END.sub("", lines[line])
+    return line, utf16_to_index(content, position.character)
+
+
 def _offset(text: str, index: LineIndex | None, position: Any) -> int:
     if index is not None and position.line >= 0:
         return index.offset(position)  # a bisection instead of a walk to the line (~3 ms at line 2,500)
@@ -193,12 +245,7 @@ class DocumentStore:
         if doc is None:
             logger.warning("didChange for %s which is not open: ignored", uri)
             return None
-        text = doc.text
-        index = _index_of(doc)
-        for change in changes:
-            text = apply_change(text, change, index)
-            index = None
-        doc.text = text
+        doc.text = apply_changes(doc.text, changes, _index_of(doc))
         doc.version = version
         self.queue.drop(uri)  # the analysis under way is of an older text: stop it now
         return doc
