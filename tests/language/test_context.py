@@ -115,3 +115,20 @@ def test_node_at_model_id_key_and_provider():
     info = node_at(analysis, Position(3, 5))
     assert info.kind == "key" and info.section == "top" and info.key == "config"
     assert node_at(analysis, Position(0, 1)).kind == "none"
+
+
+def test_a_provisional_analysis_gives_the_context_of_the_new_text():
+    """While a big document's new text is analysed, completion reads the text itself and takes the
+    models (which server a declaration uses) from the last analysis."""
+    from namel3ss_lsp.language.analysis import provisional
+
+    old = analyze('ai model chat {\n    provider: ollama\n    model: llama3\n    config: {\n        base_url: "http://127.0.0.1:1"\n    }\n}\n')
+    new_text = old.text.replace("    model: llama3\n", "    model: mis\n    \n")
+    quick = provisional(new_text, old)
+    ctx = completion_context(quick, Position(2, len("    model: mis")))
+    assert (ctx.kind, ctx.prefix) == ("model-id", "mis") and ctx.decl is old.models[0]
+    assert completion_context(quick, Position(3, 4)).kind == "key"
+    assert quick.text == new_text and quick.diagnostics == [] and quick.foreign is None
+    assert provisional("%PDF-1.7\n", old).foreign is not None
+    lone_cr = provisional("ai model a {\r    model: \r}\r", old)
+    assert completion_context(lone_cr, Position(1, len("    model: "))).kind == "model-id"

@@ -213,3 +213,26 @@ async def test_last_known_list_while_unreachable(lsp, standins):
     assert {i.label for i in known} == {"llama3:8b", "mistral:latest"}
     assert list(result.items[:2]) == known
     assert result.is_incomplete is True
+
+
+async def test_a_big_document_completes_from_its_new_text_right_after_a_keystroke(shared_vscode):
+    """A document analysed in a worker thread (from 250,000 characters) answers a completion typed
+    right after a keystroke from the new text, without waiting for its analysis (the models, for
+    the server a declaration uses, come from the last one): the block just typed offers the model
+    ids. How long it waited before (1.2 s at 777 KB, 3 s at 1.8 MB): benchmarks/FINDINGS.md."""
+    client = shared_vscode
+    uri = "file:///complete-big-right-after-a-keystroke.ai"
+    text = "".join(model_block("llama3:8b", name=f"m{i}") for i in range(5000))
+    assert len(text) >= 250_000
+    client.open(uri, text, 1)
+    await client.wait_diagnostics(uri, lambda p: p.version == 1)
+    end = text.count("\n")
+    fresh = "ai model fresh {\n    provider: ollama\n    model: \n}\n"
+    client.change(uri, 2, [types.TextDocumentContentChangePartial(
+        range=types.Range(start=types.Position(line=end, character=0), end=types.Position(line=end, character=0)), text=fresh)])
+    result = await _complete(client, uri, types.Position(line=end + 2, character=11), " ")
+    assert "llama3:8b" in {i.label for i in result.items}
+    assert result.items[0].text_edit.range.start == types.Position(line=end + 2, character=11)
+    key = await _complete(client, uri, types.Position(line=end + 1, character=4))
+    assert "model" in {i.label for i in key.items}  # a key where a key goes, in the new block too
+    await client.wait_diagnostics(uri, lambda p: p.version == 2)

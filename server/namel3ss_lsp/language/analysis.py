@@ -134,6 +134,16 @@ def failed(text: str, exc: BaseException) -> Analysis:
     return Analysis(text, index, Module([], [], Doc(text, index)), diagnostics=[diag])
 
 
+def provisional(text: str, previous: Analysis) -> Analysis:
+    """The text itself (lines, Illustrator or binary) with `previous`'s models and nothing else:
+    enough to tell what a completion is about while the analysis of this text is still running
+    (a big document's takes a worker thread 0.3-3 s after each keystroke)."""
+    if "\r" in text:
+        text = _LONE_CR.sub("\n", text)
+    index = LineIndex(text)
+    return Analysis(text, index, Module([], [], Doc(text, index)), models=previous.models, foreign=foreign_reason(text))
+
+
 def analysis_steps(text: str, *, remember: bool = True, lean: bool = False, previous: Analysis | None = None,
                    spend_previous: bool = False) -> Generator[None, None, Analysis]:
     """The analysis as a generator: it pauses (yields) between chunks and returns the Analysis.

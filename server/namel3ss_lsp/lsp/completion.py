@@ -16,9 +16,11 @@ from namel3ss_lsp.ide.reference_checks import file_name
 from namel3ss_lsp.ide.reference_completion import ReferenceSlot, reference_candidates, reference_slot
 from namel3ss_lsp.language import completion_context
 from namel3ss_lsp.language import schema
+from namel3ss_lsp.language.analysis import Analysis, provisional
 from namel3ss_lsp.language.types import Position
 
 from . import convert
+from .analysis_queue import THREADED_FROM
 from .guard import guarded
 from .model_completion import CompletionCache, model_items, resolve_item
 
@@ -172,7 +174,12 @@ def register(ls: ServerContext) -> None:
         doc = ls.documents.get(params.text_document.uri)
         if doc is None:
             return types.CompletionList(is_incomplete=False, items=[])
-        analysis = await ls.documents.analysis(doc)
+        analysis = ls.documents.current(doc)
+        stale = analysis is None and isinstance(doc.analysis, Analysis) and len(doc.text) >= THREADED_FROM
+        if stale:  # answered from the text now, not after a worker thread's analysis (0.3-3 s)
+            analysis = provisional(doc.text, doc.analysis)
+        elif analysis is None:
+            analysis = await ls.documents.analysis(doc)
         ctx = completion_context(analysis, Position(params.position.line, params.position.character))
         kind = getattr(ctx, "kind", "none")
         if kind == "model-id":
@@ -184,7 +191,7 @@ def register(ls: ServerContext) -> None:
         if kind in ("value", "none"):
             slot = reference_slot(analysis, Position(params.position.line, params.position.character))
             if slot is not None:
-                index = await ls.workspace_index.current(doc.uri)
+                index = ls.workspace_index.index if stale else await ls.workspace_index.current(doc.uri)
                 return reference_items(slot, index)
         if kind == "value":
             return types.CompletionList(is_incomplete=False, items=value_items(ls, ctx))
