@@ -389,3 +389,15 @@ def test_a_late_answer_to_a_request_given_up_on_is_ignored():
     ls.protocol._request_futures["on-time"] = waiting
     ls.protocol._handle_response("on-time", 42)
     assert waiting.result() == 42
+
+
+def test_facts_a_server_reports_are_shown_clipped():
+    """A hover shows what the server says, each fact at most FACT_MAX characters (a 30 MB license
+    line made a 30 MB hover)."""
+    from namel3ss_lsp.lsp.model_facts import FACT_MAX, installed_facts
+
+    facts = dict(installed_facts({"size": 4_700_000_000, "details": {"family": "f" * 10_000}},
+                                 {"license": "L" * 100_000, "capabilities": ["c" * 50] * 100, "quantization_level": "Q4_0"}))
+    assert len(facts["license"]) == FACT_MAX and facts["license"].endswith("…")
+    assert len(facts["family"]) == FACT_MAX and len(facts["capabilities"]) == FACT_MAX
+    assert facts["quantization"] == "Q4_0" and facts["size"] == "4.7 GB"

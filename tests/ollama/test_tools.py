@@ -102,6 +102,19 @@ async def test_invalidate(standin, tools):
     assert standin.stats()["/api/tags"] == 3
 
 
+async def test_model_info_keeps_a_bounded_first_line_of_a_huge_license(standin, tools):
+    """A server may report anything: a license of one 3 MB line is kept as its first 500
+    characters, and a license after blank lines as its first line, stripped."""
+    from namel3ss_lsp.ollama.tools import LICENSE_LINE_MAX
+
+    standin.configure(model_details={"llama3:8b": {"license": "L" * 3_000_000},
+                                     "mistral:latest": {"license": "\n\n   Apache License 2.0  \r\nmore\n"}})
+    await tools.list_available_models(standin.url)
+    info = await tools.model_info("llama3:8b", standin.url)
+    assert len(info["license"]) == LICENSE_LINE_MAX and info["license"].endswith("…")
+    assert (await tools.model_info("mistral:latest", standin.url))["license"] == "Apache License 2.0"
+
+
 async def test_model_info(standin, tools):
     await tools.list_available_models(standin.url)
     info = await tools.model_info("llama3:8b", standin.url)

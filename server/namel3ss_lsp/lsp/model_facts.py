@@ -73,7 +73,7 @@ def installed_facts(entry: dict | None, info: dict | None) -> list[tuple[str, An
     info = info or {}
     entry = entry or {}
     details = entry.get("details") or {}
-    return [
+    facts = [
         ("family", info.get("family") or details.get("family")),
         ("parameters", info.get("parameter_size") or details.get("parameter_size")),
         ("quantization", info.get("quantization_level") or details.get("quantization_level")),
@@ -84,6 +84,17 @@ def installed_facts(entry: dict | None, info: dict | None) -> list[tuple[str, An
         ("modified", entry.get("modified_at")),
         ("digest", str(entry.get("digest"))[:12] if entry.get("digest") else None),
     ]
+    # What a server reports is shown, not trusted: a 30 MB "first line" of a license made a 30 MB hover.
+    return [(label, _clipped(value)) for label, value in facts]
+
+
+FACT_MAX = 200  # characters of one fact in a hover
+
+
+def _clipped(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > FACT_MAX:
+        return value[: FACT_MAX - 1] + "…"
+    return value
 
 
 def running_lines(running: dict | None, known: bool) -> list[str]:

@@ -12,6 +12,7 @@ import asyncio
 import functools
 import logging
 import os
+import re
 import time
 import types
 from typing import Any, AsyncIterator, Iterable, Mapping
@@ -42,6 +43,10 @@ class _hybrid:
         return types.MethodType(self.fn, obj if obj is not None else cls.default())
 
 
+LICENSE_LINE_MAX = 500  # characters of a license's first line kept
+_FIRST_LINE = re.compile(r"\S[^\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]*")  # ends where str.splitlines ends a line
+
+
 def extract_model_info(raw: Mapping[str, Any], name: str, entry: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The facts of an /api/show answer an editor shows (hover, context-length checks)."""
     info = raw.get("model_info") if isinstance(raw.get("model_info"), Mapping) else {}
@@ -57,7 +62,10 @@ def extract_model_info(raw: Mapping[str, Any], name: str, entry: Mapping[str, An
         return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
     license_text = raw.get("license") if isinstance(raw.get("license"), str) else ""
-    license_line = next((line.strip() for line in license_text.splitlines() if line.strip()), None)
+    first = _FIRST_LINE.search(license_text)  # not splitlines(): a license may be megabytes
+    license_line = first.group().strip() if first else None
+    if license_line and len(license_line) > LICENSE_LINE_MAX:  # one line of a file without breaks
+        license_line = license_line[: LICENSE_LINE_MAX - 1] + "…"
     capabilities = raw.get("capabilities")
     count = info.get("general.parameter_count")
     return {
