@@ -66,3 +66,17 @@ def test_metric_names_are_the_guides():
                  "ollama.model.check_duration", "ollama.model.pull_duration", "ollama.stream.chunks",
                  "ollama.health.check_duration"):
         assert name in METRIC_NAMES
+
+
+def test_what_a_server_says_in_an_error_is_cut():
+    """An error's text becomes a diagnostic's message and a status error: an `{"error": ...}` of a
+    megabyte, as an answer or as a stream line, is cut to ERROR_TEXT_MAX characters."""
+    import httpx
+
+    from namel3ss_lsp.ollama.client import ERROR_TEXT_MAX, _error_text
+
+    answer = httpx.Response(500, json={"error": "E" * 1_000_000})
+    assert len(_error_text(answer)) == ERROR_TEXT_MAX and _error_text(answer).endswith("…")
+    assert _error_text(httpx.Response(404, json={"error": "model 'x' not found"})) == "model 'x' not found"
+    html = httpx.Response(502, text="<html><body>" + "bad gateway " * 100 + "</body></html>")
+    assert len(_error_text(html)) == 200

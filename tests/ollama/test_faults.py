@@ -174,6 +174,14 @@ async def test_pull_error_line(standin, fast):
     assert "phi3:mini" not in [m["name"] for m in await fast.list_available_models(standin.url)]
 
 
+async def test_an_error_line_of_a_megabyte_is_cut(standin, fast):
+    from namel3ss_lsp.ollama.client import ERROR_TEXT_MAX
+
+    standin.configure(pull_error="disk full: " + "x" * 1_000_000, error_after=1)
+    err = await expect_error(fast.pull_model("phi3:mini", standin.url), "http")
+    assert "disk full" in err.description and len(err.description) < ERROR_TEXT_MAX + 200
+
+
 async def test_chat_error_line(standin, fast):
     standin.configure(chat_error="model runner has unexpectedly stopped")
     err = await expect_error(chat(fast, standin.url), "http")

@@ -19,6 +19,13 @@ async def test_check_status(standin, tools):
     assert tools.cached_models(standin.url) is not None  # the status refreshed the list too
 
 
+async def test_a_server_version_of_megabytes_is_reported_cut(standin, tools):
+    """The version goes to the status bar at every check: a 3 MB one is cut to 64 characters."""
+    standin.configure(version="9." + "9" * 3_000_000)
+    status = await tools.check_status(standin.url, force=True)
+    assert status["reachable"] is True and len(status["version"]) == 64 and status["version"].startswith("9.99")
+
+
 async def test_check_status_unreachable_never_raises(tools, unused_port):
     url = f"http://127.0.0.1:{unused_port}"
     status = await tools.check_status(url)

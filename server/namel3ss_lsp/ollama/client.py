@@ -59,6 +59,8 @@ def user_agent() -> str:
     return f"namel3ss-lsp/{__version__} (httpx/{httpx.__version__})"
 OFF_LOOP_BYTES = 1 << 20  # an answer bigger than this is decoded in a worker thread
 OFF_LOOP_ENTRIES = 2000  # a model list longer than this is normalised in a worker thread
+VERSION_MAX = 64  # characters of the version a server reports
+ERROR_TEXT_MAX = 500  # characters of an error a server reports (Ollama's are one line)
 
 
 def require_valid_name(name: object, base_url: str | None = None) -> str:
@@ -75,11 +77,13 @@ def require_valid_name(name: object, base_url: str | None = None) -> str:
 
 
 def _error_text(response: httpx.Response) -> str:
+    """What an error answer says, at most ERROR_TEXT_MAX characters (it becomes a diagnostic's
+    message, a status error, a notification): Ollama's `{"error": ...}`, else the body as text."""
     text = ""
     try:
         data = response.json()
         if isinstance(data, dict) and isinstance(data.get("error"), str):
-            return data["error"] or response.reason_phrase
+            return _clip(data["error"] or response.reason_phrase, ERROR_TEXT_MAX)
     except (ValueError, UnicodeDecodeError, RecursionError):
         pass
     try:
@@ -88,7 +92,11 @@ def _error_text(response: httpx.Response) -> str:
         text = ""
     text = re.sub(r"<[^>]+>", " ", text)
     text = " ".join(text.split())
-    return (text[:200] + "…" if len(text) > 200 else text) or response.reason_phrase or "no details"
+    return _clip(text, 200) or response.reason_phrase or "no details"
+
+
+def _clip(text: str, limit: int) -> str:
+    return text[: limit - 1] + "…" if len(text) > limit else text
 
 
 _BLANK = re.compile(r"[ \t\n\r]*")
@@ -268,7 +276,9 @@ class OllamaClient:
     async def version(self) -> str | None:
         data = await self.request_json("GET", "/api/version", what="the version request")
         if isinstance(data, dict) and isinstance(data.get("version"), str):
-            return data["version"]
+            version = data["version"]
+            # "0.5.7": whatever else a server says is cut, as it goes to the status bar every check
+            return _clip(version, VERSION_MAX)
         raise errors.protocol(self.base_url, f"/api/version answered {str(data)[:60]!r}")
 
     async def tags(self) -> list[dict[str, Any]]:
@@ -337,7 +347,7 @@ class OllamaClient:
                         raise errors.protocol(self.base_url, f"a line of the {what} stream is not an object",
                                               model=model)
                     if obj.get("error"):
-                        raise self._stream_error(str(obj["error"]), what, model)
+                        raise self._stream_error(_clip(str(obj["error"]), ERROR_TEXT_MAX), what, model)
                     yield obj
         except OllamaError as err:
             raise self._error_metric(path, err) from err.original_error
