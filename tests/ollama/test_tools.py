@@ -122,6 +122,15 @@ async def test_model_info_keeps_a_bounded_first_line_of_a_huge_license(standin, 
     assert (await tools.model_info("mistral:latest", standin.url))["license"] == "Apache License 2.0"
 
 
+async def test_entries_no_ollama_could_have_are_left_out_of_the_list(standin, tools):
+    """A name of 200,000 characters, one with a line break and markdown, one with a space: no model
+    Ollama accepts is called that, and each would reach a completion list or a hover as it is."""
+    standin.configure(models=["llama3:8b", {"name": "n" * 200_000 + ":1b"}, {"name": "evil\n**x**[y](z):1b"},
+                              {"name": "sp ace:1b"}, {"name": "hf.co/org/Model-GGUF:Q4_K_M"}])
+    names = [m["name"] for m in await tools.list_available_models(standin.url)]
+    assert names == ["llama3:8b", "hf.co/org/Model-GGUF:Q4_K_M"]
+
+
 async def test_model_info(standin, tools):
     await tools.list_available_models(standin.url)
     info = await tools.model_info("llama3:8b", standin.url)

@@ -4,6 +4,8 @@ Pure: no I/O."""
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, TypedDict, Union
 
@@ -45,13 +47,18 @@ def normalize_details(details: Any) -> dict[str, Any]:
     return out
 
 
+# The characters and length any name Ollama accepts stays within (model_names has the exact rules;
+# this is the cheap part of them, for lists of 200,000 names).
+_NAME_CHARACTERS = re.compile(r"[A-Za-z0-9_.:/-]{1,600}")
+
+
 def normalize_model_entry(entry: Any) -> dict[str, Any] | None:
     """A /api/tags (or /api/ps) entry in our shape; None when it has no usable name."""
     if not isinstance(entry, dict):
         return None
     name = entry.get("model") or entry.get("name")
-    if not isinstance(name, str) or not name:
-        return None
+    if not isinstance(name, str) or not _NAME_CHARACTERS.fullmatch(name):
+        return None  # no model Ollama accepts has this name: 200,000 characters, a line break, markdown
     modified = entry.get("modified_at")
     digest = entry.get("digest")
     return {
