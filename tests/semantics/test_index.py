@@ -320,3 +320,28 @@ def test_semantic_tokens_of_a_window_make_ranges_for_the_window_only():
     window = Range(Position(100, 0), Position(200, 0))
     assert len(tokens(analysis, summary, window)) == 200 and calls  # 25 agents of 8 tokens
     assert len(calls) < 2_000  # the whole file: over 300,000
+
+
+def test_replacing_a_file_removes_its_entries_once_per_name():
+    """3,000 `agent a` with `llm: m` in each of two files: replacing one file's summary filters each
+    name's table once, not once per declaration (0.33 s of the event loop per keystroke)."""
+    text = "agent a {\n    llm: m\n}\n" * 3000
+
+    class CountingRemovals(WorkspaceIndex):
+        removals = 0
+
+        @staticmethod
+        def _remove(table, name, uri):
+            CountingRemovals.removals += 1
+            WorkspaceIndex._remove(table, name, uri)
+
+    index = CountingRemovals()
+    index.set_file(summarize("file:///ws/x.ai", analyze(text)))
+    index.set_file(summarize("file:///ws/y.ai", analyze(text)))
+    CountingRemovals.removals = 0
+    index.set_file(summarize("file:///ws/x.ai", analyze(text + "\n")))
+    assert CountingRemovals.removals <= 4
+    assert len(index.declarations_named("a")) == 6000
+    assert index.referring_files({"m"}) == {"file:///ws/x.ai", "file:///ws/y.ai"}
+    index.remove_file("file:///ws/y.ai")
+    assert {d.uri for d in index.declarations_named("a")} == {"file:///ws/x.ai"}

@@ -74,10 +74,12 @@ class WorkspaceIndex:
         if old is None:
             return
         self._local.pop(old.uri, None)
-        for d in old.declarations:
-            self._remove(self._defs, d.name, d.uri)
-        for r in old.references:
-            self._remove(self._refs, r.name, r.uri)
+        # Once per name: 3,000 same-named declarations here and 3,000 in another file were each
+        # filtered out of the 3,000 others again (0.33 s of the event loop per keystroke).
+        for name in {d.name for d in old.declarations}:
+            self._remove(self._defs, name, old.uri)
+        for name in {r.name for r in old.references}:
+            self._remove(self._refs, name, old.uri)
 
     @staticmethod
     def _remove(table: dict, name: str, uri: str) -> None:
