@@ -217,3 +217,25 @@ async def test_code_action_update_on_installed_model(shared_vscode, shared_stand
         "command": "namel3ss.ollama.updateModel",
         "arguments": [{"model": "mistral:latest", "baseUrl": shared_standin.url}],
     }
+
+
+async def test_thousands_of_references_rename_and_highlights_through_the_server(shared_vscode):
+    """More than navigation.BIG_RESULT locations: made as JSON in a worker thread, the same answers."""
+    client = shared_vscode
+    uri = "file:///thousands-of-references.ai"
+    text = 'tool many_refs_tool {\n    description: "x"\n}\n' + "".join(
+        f"agent many_refs_agent_{i} {{\n    tools: [many_refs_tool]\n}}\n" for i in range(2100))
+    client.open(uri, text)
+    await client.wait_diagnostics(uri)
+    doc, at = types.TextDocumentIdentifier(uri=uri), types.Position(line=0, character=6)
+    found = await client.text_document_references_async(
+        types.ReferenceParams(text_document=doc, position=at, context=types.ReferenceContext(include_declaration=True)))
+    assert len(found) == 2101 and found[0].range.start == types.Position(line=0, character=5)
+    assert found[1].range == types.Range(start=types.Position(line=4, character=12), end=types.Position(line=4, character=26))
+    lit = await client.text_document_document_highlight_async(types.DocumentHighlightParams(text_document=doc, position=at))
+    assert len(lit) == 2101 and lit[0].kind == types.DocumentHighlightKind.Write and lit[1].kind == types.DocumentHighlightKind.Read
+    edit = await client.text_document_rename_async(types.RenameParams(text_document=doc, position=at, new_name="renamed_tool"))
+    edits = edit.document_changes[0].edits if edit.document_changes else edit.changes[uri]
+    assert edit.document_changes is None or edit.document_changes[0].text_document.version == 1
+    assert len(edits) == 2101 and {e.new_text for e in edits} == {"renamed_tool"}
+    client.text_document_did_close(types.DidCloseTextDocumentParams(text_document=doc))

@@ -401,3 +401,44 @@ def test_facts_a_server_reports_are_shown_clipped():
     assert len(facts["license"]) == FACT_MAX and facts["license"].endswith("…")
     assert len(facts["family"]) == FACT_MAX and len(facts["capabilities"]) == FACT_MAX
     assert facts["quantization"] == "Q4_0" and facts["size"] == "4.7 GB"
+
+
+def test_big_navigation_answers_are_the_same_json_made_in_a_thread():
+    """From BIG_RESULT locations or edits on, references, highlights and renames are made as JSON in
+    a worker thread: the same JSON the lsprotocol objects give."""
+    import json
+
+    from namel3ss_lsp.language.types import Position, Range
+    from namel3ss_lsp.lsp import convert
+    from namel3ss_lsp.lsp import navigation as nav
+    from namel3ss_lsp.lsp.server import Namel3ssLanguageServer
+
+    protocol = Namel3ssLanguageServer().protocol
+    n = nav.BIG_RESULT + 5
+    found = [SimpleNamespace(uri=f"file:///f{i % 3}.ai", range=Range(Position(i, 4), Position(i, 9 + i % 2)), is_declaration=i == 0)
+             for i in range(n)]
+
+    def ls_for(with_versions: bool) -> SimpleNamespace:  # what the handlers read of the server
+        versions = {"file:///f1.ai": SimpleNamespace(version=7)}
+        return SimpleNamespace(protocol=protocol, client_supports=lambda path: with_versions,
+                               documents=SimpleNamespace(get=versions.get))
+
+    def as_sent(value) -> object:
+        return json.loads(protocol.json_of(value))
+
+    located = asyncio.run(nav._answer(ls_for(False), found, lambda l: nav._location(l.uri, l.range),
+                                      lambda l: {"uri": l.uri, "range": convert.plain_range(l.range)}))
+    assert json.loads(located.text) == located.value == as_sent([nav._location(l.uri, l.range) for l in found])
+
+    def highlight(h):
+        return types.DocumentHighlight(range=convert.range_(h.range), kind=nav._highlight_kind(h))
+
+    lit = asyncio.run(nav._answer(ls_for(False), found, highlight,
+                                  lambda h: {"range": convert.plain_range(h.range), "kind": int(nav._highlight_kind(h))}))
+    assert json.loads(lit.text) == as_sent([highlight(h) for h in found])
+    edits: dict = {}
+    for item in found:
+        edits.setdefault(item.uri, []).append((item.range, "renamed"))
+    for with_versions in (False, True):
+        plain = nav._plain_workspace_edit(edits, {"file:///f1.ai": 7}, with_versions)
+        assert plain == as_sent(nav._workspace_edit(ls_for(with_versions), edits))

@@ -17,6 +17,13 @@ def range_(rng: Any) -> types.Range:
     return types.Range(start=position(rng.start), end=position(rng.end))
 
 
+def plain_range(rng: Any) -> dict:
+    """`range_` as the JSON value it is sent as, made without lsprotocol objects (thread-safe)."""
+    s, e = rng.start, rng.end
+    return {"start": {"line": max(0, int(s.line)), "character": max(0, int(s.character))},
+            "end": {"line": max(0, int(e.line)), "character": max(0, int(e.character))}}
+
+
 def severity(value: Any) -> types.DiagnosticSeverity:
     try:
         return types.DiagnosticSeverity(int(value))
