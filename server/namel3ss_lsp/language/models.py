@@ -185,7 +185,6 @@ def inherit_providers(models: list[ModelDecl]) -> None:
         for link in chain:
             link.provider = provider
         done.update(on_chain)
-        done.add(id(m))
 
 
 def is_reference(value: object) -> bool:

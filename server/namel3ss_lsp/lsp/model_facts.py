@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from namel3ss_lsp.ollama.library import LibraryModel, catalogue, human_size
+from namel3ss_lsp.ollama.wire import clip
 
 from .model_index import timestamp
 
@@ -85,16 +86,10 @@ def installed_facts(entry: dict | None, info: dict | None) -> list[tuple[str, An
         ("digest", str(entry.get("digest"))[:12] if entry.get("digest") else None),
     ]
     # What a server reports is shown, not trusted: a 30 MB "first line" of a license made a 30 MB hover.
-    return [(label, _clipped(value)) for label, value in facts]
+    return [(label, clip(value, FACT_MAX) if isinstance(value, str) else value) for label, value in facts]
 
 
 FACT_MAX = 200  # characters of one fact in a hover
-
-
-def _clipped(value: Any) -> Any:
-    if isinstance(value, str) and len(value) > FACT_MAX:
-        return value[: FACT_MAX - 1] + "…"
-    return value
 
 
 def running_lines(running: dict | None, known: bool) -> list[str]:

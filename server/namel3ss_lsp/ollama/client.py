@@ -30,7 +30,7 @@ from namel3ss_lsp import __version__, model_names
 from . import errors
 from .errors import OllamaError
 from .metrics import record_metric
-from .wire import (PullAggregator, ProgressCallback, PullProgress, RunningModel, normalize_model_entry,
+from .wire import (PullAggregator, ProgressCallback, PullProgress, RunningModel, clip, normalize_model_entry,
                    normalize_running_entry)
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ def _error_text(response: httpx.Response) -> str:
     try:
         data = response.json()
         if isinstance(data, dict) and isinstance(data.get("error"), str):
-            return _clip(data["error"] or response.reason_phrase, ERROR_TEXT_MAX)
+            return clip(data["error"] or response.reason_phrase, ERROR_TEXT_MAX)
     except (ValueError, UnicodeDecodeError, RecursionError):
         pass
     try:
@@ -92,11 +92,7 @@ def _error_text(response: httpx.Response) -> str:
         text = ""
     text = re.sub(r"<[^>]+>", " ", text)
     text = " ".join(text.split())
-    return _clip(text, 200) or response.reason_phrase or "no details"
-
-
-def _clip(text: str, limit: int) -> str:
-    return text[: limit - 1] + "…" if len(text) > limit else text
+    return clip(text, 200) or response.reason_phrase or "no details"
 
 
 _BLANK = re.compile(r"[ \t\n\r]*")
@@ -278,7 +274,7 @@ class OllamaClient:
         if isinstance(data, dict) and isinstance(data.get("version"), str):
             version = data["version"]
             # "0.5.7": whatever else a server says is cut, as it goes to the status bar every check
-            return _clip(version, VERSION_MAX)
+            return clip(version, VERSION_MAX)
         raise errors.protocol(self.base_url, f"/api/version answered {str(data)[:60]!r}")
 
     async def tags(self) -> list[dict[str, Any]]:
@@ -347,7 +343,7 @@ class OllamaClient:
                         raise errors.protocol(self.base_url, f"a line of the {what} stream is not an object",
                                               model=model)
                     if obj.get("error"):
-                        raise self._stream_error(_clip(str(obj["error"]), ERROR_TEXT_MAX), what, model)
+                        raise self._stream_error(clip(str(obj["error"]), ERROR_TEXT_MAX), what, model)
                     yield obj
         except OllamaError as err:
             raise self._error_metric(path, err) from err.original_error

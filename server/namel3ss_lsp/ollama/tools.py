@@ -22,7 +22,7 @@ from namel3ss_lsp import model_names
 from . import errors
 from .cache import ModelCache, SingleFlight, refreeze
 from .client import OFF_LOOP_ENTRIES, OllamaClient, require_valid_name
-from .wire import ProgressCallback, RunningModel, normalize_details
+from .wire import ProgressCallback, RunningModel, clip, normalize_details
 from .errors import OllamaError
 from .metrics import record_metric
 from .urls import host_allowed, normalize_base_url, resolve_base_url, url_problem, url_suggestion
@@ -64,8 +64,8 @@ def extract_model_info(raw: Mapping[str, Any], name: str, entry: Mapping[str, An
     license_text = raw.get("license") if isinstance(raw.get("license"), str) else ""
     first = _FIRST_LINE.search(license_text)  # not splitlines(): a license may be megabytes
     license_line = first.group().strip() if first else None
-    if license_line and len(license_line) > LICENSE_LINE_MAX:  # one line of a file without breaks
-        license_line = license_line[: LICENSE_LINE_MAX - 1] + "…"
+    if license_line:  # kept to a size: the first line of a file without breaks is all of it
+        license_line = clip(license_line, LICENSE_LINE_MAX)
     capabilities = raw.get("capabilities")
     count = info.get("general.parameter_count")
     return {

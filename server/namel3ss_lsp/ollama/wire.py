@@ -47,6 +47,11 @@ def normalize_details(details: Any) -> dict[str, Any]:
     return out
 
 
+def clip(text: str, limit: int) -> str:
+    """`text`, or its first `limit` - 1 characters and "…": what a server says, kept to a size."""
+    return text[: limit - 1] + "…" if len(text) > limit else text
+
+
 # The characters and length any name Ollama accepts stays within (model_names has the exact rules;
 # this is the cheap part of them, for lists of 200,000 names).
 _NAME_CHARACTERS = re.compile(r"[A-Za-z0-9_.:/-]{1,600}")
